@@ -1,0 +1,140 @@
+"""Citations are checked, not trusted.
+
+The generated text is split into sentences. Each sentence keeps only markers that point at
+evidence that was provided *and* supports it; a sentence without a valid supporting marker is
+attributed post hoc to the evidence that supports it best; a sentence nothing supports (or
+with a number absent from its sources) is removed and reported in ``flagged``. Markers are
+then renumbered 1..n in order of first use, one per paper.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..types import Citation
+from .evidence import EvidenceItem
+from .sentences import split_sentences
+from .support import SupportScorer
+
+_MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
+_TRAILING_REFS = re.compile(r"\n\s*(sources|references|citations)\s*:.*$", re.IGNORECASE | re.DOTALL)
+
+
+def parse_markers(sentence: str) -> tuple[str, list[int]]:
+    """The sentence without markers, and the marker numbers it used (ranges expanded)."""
+    numbers: list[int] = []
+    for group in _MARKER.findall(sentence):
+        for part in re.split(r"\s*[,;]\s*", group):
+            bounds = re.split(r"\s*[-–]\s*", part)
+            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+                lo, hi = int(bounds[0]), int(bounds[1])
+                numbers.extend(range(lo, min(hi, lo + 20) + 1))
+            elif part.isdigit():
+                numbers.append(int(part))
+    text = _MARKER.sub("", sentence)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    return " ".join(text.split()), list(dict.fromkeys(numbers))
+
+
+@dataclass
+class CheckedSentence:
+    """A sentence that survived checking, with the evidence markers that support it."""
+
+    text: str
+    markers: list[int]
+    support: float
+
+
+@dataclass
+class CheckedAnswer:
+    """Result of citation checking, before renumbering."""
+
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+    removed_markers: int = 0
+
+
+def check_citations(
+    text: str, evidence: list[EvidenceItem], scorer: SupportScorer, threshold: float
+) -> CheckedAnswer:
+    """Validate and attribute every sentence of ``text`` against ``evidence``."""
+    by_marker = {item.marker: item for item in evidence}
+    result = CheckedAnswer()
+    text = _TRAILING_REFS.sub("", text.strip())
+    for paragraph in text.splitlines():
+        for raw in split_sentences(paragraph.strip().lstrip("-*• ").strip()):
+            clean, markers = parse_markers(raw)
+            if not clean or not any(ch.isalnum() for ch in clean):
+                continue
+            valid = [m for m in markers if m in by_marker]
+            result.removed_markers += len(markers) - len(valid)
+            scores = {m: _support(scorer, clean, by_marker[m]) for m in valid}
+            kept = [m for m in valid if scores[m] >= threshold]
+            if not kept:
+                others = {
+                    m: _support(scorer, clean, item) for m, item in by_marker.items() if m not in scores
+                }
+                scores.update(others)
+                best = max(scores, key=scores.__getitem__, default=None)
+                if best is not None and scores[best] >= threshold:
+                    kept = [best]
+            if kept:
+                result.sentences.append(CheckedSentence(clean, kept, max(scores[m] for m in kept)))
+            else:
+                result.flagged.append(clean)
+    return result
+
+
+def _support(scorer: SupportScorer, claim: str, item: EvidenceItem) -> float:
+    return scorer.support(claim, item.sentences, context=item.title)
+
+
+def best_quote(scorer: SupportScorer, claims: list[str], item: EvidenceItem) -> str:
+    """The abstract sentence(s) that best support the claims citing this paper."""
+    if not claims:
+        return item.selected_text
+    vectors = scorer.embedder.embed([*claims, *item.sentences])
+    sims = vectors[len(claims) :] @ vectors[: len(claims)].T  # (sentences, claims)
+    picks = sorted({int(sims[:, j].argmax()) for j in range(len(claims))})
+    return " ".join(item.sentences[i] for i in picks)
+
+
+def render(
+    checked: list[CheckedSentence], evidence: list[EvidenceItem], scorer: SupportScorer
+) -> tuple[str, list[Citation]]:
+    """Answer text with markers renumbered by first use, and one Citation per cited paper."""
+    by_marker = {item.marker: item for item in evidence}
+    renumber: dict[int, int] = {}
+    claims: dict[int, list[str]] = {}
+    parts: list[str] = []
+    for sentence in checked:
+        new = []
+        for old in sentence.markers:
+            if old not in renumber:
+                renumber[old] = len(renumber) + 1
+            claims.setdefault(old, []).append(sentence.text)
+            if renumber[old] not in new:
+                new.append(renumber[old])
+        body = sentence.text
+        end = ""
+        if body and body[-1] in ".!?":
+            body, end = body[:-1], body[-1]
+        parts.append(f"{body} {''.join(f'[{n}]' for n in sorted(new))}{end}")
+    citations = [
+        Citation(
+            marker=new,
+            paper_id=by_marker[old].paper_id,
+            title=by_marker[old].title,
+            quote=best_quote(scorer, claims[old], by_marker[old]),
+            score=by_marker[old].result.score,
+            url=by_marker[old].url,
+        )
+        for old, new in sorted(renumber.items(), key=lambda kv: kv[1])
+    ]
+    return " ".join(parts), citations
+
+
+def markers_in(text: str) -> set[int]:
+    """All marker numbers used in a rendered answer."""
+    return {n for group in _MARKER.findall(text) for n in parse_markers(f"[{group}]")[1]}

@@ -1,0 +1,109 @@
+"""Evidence first: after retrieval, pick each paper's most relevant sentences and number the
+papers, within a token budget. The model sees this numbered evidence, not raw dumps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..tokens import count_tokens
+from ..types import Paper, SearchResult
+from .sentences import split_sentences
+from .support import SupportScorer
+
+
+@dataclass
+class EvidenceItem:
+    """One retrieved paper as numbered evidence."""
+
+    marker: int
+    result: SearchResult
+    title: str
+    sentences: list[str]
+    relevance: list[float]
+    selected: list[int] = field(default_factory=list)
+    url: str | None = None
+
+    @property
+    def paper_id(self) -> str:
+        """The paper's id."""
+        return self.result.paper_id
+
+    @property
+    def best_relevance(self) -> float:
+        """Relevance of the paper's best sentence to the question."""
+        return max(self.relevance, default=0.0)
+
+    @property
+    def selected_text(self) -> str:
+        """The chosen sentences, in abstract order."""
+        return " ".join(self.sentences[i] for i in self.selected)
+
+    @property
+    def abstract(self) -> str:
+        """All sentences (the whole abstract, or the retrieved chunks if it is unknown)."""
+        return " ".join(self.sentences)
+
+
+def _sentences_of(result: SearchResult, paper: Paper | None) -> list[str]:
+    if paper is not None:
+        return split_sentences(paper.abstract)
+    seen: dict[str, None] = {}
+    for chunk in result.chunks:
+        for sentence in split_sentences(chunk.text):
+            seen.setdefault(sentence, None)
+    return list(seen)
+
+
+def select_evidence(
+    question: str,
+    results: list[SearchResult],
+    papers: dict[str, Paper],
+    scorer: SupportScorer,
+    *,
+    sentences_per_paper: int,
+    token_budget: int,
+) -> list[EvidenceItem]:
+    """Number the papers (in retrieval order) and pick their best sentences for ``question``.
+
+    Papers are added while the evidence fits in ``token_budget`` cl100k tokens.
+    """
+    per_paper = [_sentences_of(r, papers.get(r.paper_id)) for r in results]
+    flat = [s for sentences in per_paper for s in sentences]
+    scores = scorer.relevance(question, flat)
+    items: list[EvidenceItem] = []
+    used = 0
+    offset = 0
+    for result, sentences in zip(results, per_paper, strict=True):
+        relevance = scores[offset : offset + len(sentences)]
+        offset += len(sentences)
+        if not sentences:
+            continue
+        ranked = sorted(range(len(sentences)), key=lambda i: relevance[i], reverse=True)
+        paper = papers.get(result.paper_id)
+        title = paper.title if paper else result.title
+        item = EvidenceItem(
+            marker=len(items) + 1,
+            result=result,
+            title=title,
+            sentences=sentences,
+            relevance=relevance,
+            selected=sorted(ranked[:sentences_per_paper]),
+            url=(paper.urls[0] if paper and paper.urls else None),
+        )
+        cost = count_tokens(render_item(item))
+        if items and used + cost > token_budget:
+            break
+        items.append(item)
+        used += cost
+    return items
+
+
+def render_item(item: EvidenceItem) -> str:
+    """How one evidence item appears in the prompt."""
+    return f"[{item.marker}] {item.title}\n{item.selected_text}"
+
+
+def render_evidence(items: list[EvidenceItem]) -> str:
+    """The numbered evidence block (the fence tags are neutralised inside the text)."""
+    body = "\n\n".join(render_item(i) for i in items)
+    return body.replace("<sources>", "(sources)").replace("</sources>", "(/sources)")

@@ -1,0 +1,55 @@
+"""Extractive answers: the most relevant sentences of the top papers, cited. No LLM, instant,
+faithful by construction (every sentence is quoted from its source)."""
+
+from __future__ import annotations
+
+from .citations import CheckedSentence
+from .evidence import EvidenceItem
+from .question import asks_for_quantity
+from .support import lexical_coverage
+from .terms import bare_numbers, names_supported
+
+MAX_PER_PAPER = 2
+RELATIVE_CUTOFF = 0.8
+
+
+def extract(
+    question: str, evidence: list[EvidenceItem], *, max_sentences: int, min_relevance: float
+) -> list[CheckedSentence]:
+    """Pick sentences answering ``question``; an empty list means "the corpus does not say".
+
+    A paper qualifies only if it mentions one of the method names in the question (if any).
+    For a question asking for a quantity, a sentence qualifies only if it contains a number
+    and covers at least half of the question's content words (with its paper's title).
+    """
+    candidates = [
+        (score, item, i)
+        for item in evidence
+        if names_supported(question, f"{item.title} {item.abstract}")
+        for i, score in enumerate(item.relevance)
+        if score >= min_relevance
+    ]
+    if asks_for_quantity(question):
+        candidates = [
+            (score, item, i)
+            for score, item, i in candidates
+            if bare_numbers(item.sentences[i])
+            and lexical_coverage(question, f"{item.title} {item.sentences[i]}") >= 0.5
+        ]
+    if not candidates:
+        return []
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    best = candidates[0][0]
+    picked: list[tuple[float, EvidenceItem, int]] = []
+    per_paper: dict[int, int] = {}
+    for score, item, i in candidates:
+        if len(picked) >= max_sentences or score < RELATIVE_CUTOFF * best:
+            break
+        if per_paper.get(item.marker, 0) >= MAX_PER_PAPER:
+            continue
+        per_paper[item.marker] = per_paper.get(item.marker, 0) + 1
+        picked.append((score, item, i))
+    # Group by paper (in order of each paper's best sentence), abstract order within a paper.
+    order = list(dict.fromkeys(item.marker for _, item, _ in picked))
+    picked.sort(key=lambda c: (order.index(c[1].marker), c[2]))
+    return [CheckedSentence(item.sentences[i], [item.marker], score) for score, item, i in picked]

@@ -1,0 +1,69 @@
+"""Question hygiene and simple question analysis."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .terms import content_terms, method_names
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as given (empty, too long); the message says why."""
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_QUANTITY = re.compile(
+    r"\b(how (many|much|large|big|small|fast|long)|what (is|was|are) the (number|size|score|accuracy)"
+    r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
+    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-1|top-5)\b",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(
+    r"\b(it|its|it's|they|them|their|this|that|these|those|the (paper|method|model|approach|"
+    r"authors|first|second|former|latter|one))\b",
+    re.IGNORECASE,
+)
+
+
+def clean_question(text: str, max_chars: int) -> str:
+    """Normalize a question; raise ``QuestionError`` if it is empty or too long.
+
+    Unpaired surrogates and control characters are removed; whitespace is collapsed.
+    """
+    if not isinstance(text, str):
+        raise QuestionError("the question must be text")
+    text = text.encode("utf-8", errors="replace").decode("utf-8")  # unpaired surrogates → "?"
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty: please type a question about the papers")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"the question is too long ({len(text):,} characters; the limit is {max_chars:,}). "
+            "Please shorten it."
+        )
+    return text
+
+
+def asks_for_quantity(question: str) -> bool:
+    """Whether the question asks for a number (count, score, size ...)."""
+    return bool(_QUANTITY.search(question))
+
+
+def needs_context(question: str) -> bool:
+    """Whether a follow-up question leans on earlier turns (pronouns, or very short)."""
+    if _PRONOUN.search(question):
+        return True
+    return len(content_terms(question)) <= 1 and not method_names(question)
+
+
+def rule_based_standalone(question: str, history: list[dict[str, str]]) -> str:
+    """Extractive-mode follow-up rewrite: add the previous user question (and the titles the
+    previous answer cited, if any) so retrieval sees what "it" refers to."""
+    if not history or not needs_context(question):
+        return question
+    previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
+    if not previous:
+        return question
+    return f"{question} (context: {previous[-1]})"

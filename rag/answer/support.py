@@ -1,0 +1,92 @@
+"""How well a piece of text supports a claim: embedding similarity + lexical coverage.
+
+No NLI/cross-encoder model ships on PyPI in a usable form, so support is scored as
+``0.5 * max cosine(claim, evidence sentence) + 0.5 * share of the claim's content words found
+in the evidence``; numbers in the claim must occur in the evidence verbatim.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from .terms import bare_numbers, content_terms, names_supported
+
+Vector = npt.NDArray[np.float32]
+
+
+class SentenceEmbedder:
+    """Embeds sentences with the index's model, caching vectors (abstract sentences recur)."""
+
+    def __init__(self, model: BaseEmbedding, max_cache: int = 50_000) -> None:
+        self.model = model
+        self.max_cache = max_cache
+        self._cache: dict[str, Vector] = {}
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit vectors for ``texts`` (rows in order)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            vectors = np.asarray(self.model.get_text_embedding_batch(missing), dtype=np.float32)
+            norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            with self._lock:
+                if len(self._cache) + len(missing) > self.max_cache:
+                    self._cache.clear()
+                for text, vector in zip(missing, vectors / norms, strict=True):
+                    self._cache[text] = vector
+        with self._lock:
+            dim = next(iter(self._cache.values())).shape[0] if self._cache else 0
+            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+
+
+def lexical_coverage(claim: str, evidence: str) -> float:
+    """Share of the claim's content words that appear in the evidence (1.0 if it has none)."""
+    terms = content_terms(claim)
+    if not terms:
+        return 1.0
+    return len(terms & content_terms(evidence)) / len(terms)
+
+
+def numbers_supported(claim: str, evidence: str) -> bool:
+    """Every number in the claim appears in the evidence."""
+    return bare_numbers(claim) <= bare_numbers(evidence)
+
+
+class SupportScorer:
+    """Scores claims (answer sentences, questions) against evidence sentences."""
+
+    def __init__(self, embedder: SentenceEmbedder) -> None:
+        self.embedder = embedder
+
+    def relevance(self, query: str, sentences: Sequence[str]) -> list[float]:
+        """Relevance of each sentence to a query: 0.6 cosine + 0.4 query-term coverage."""
+        if not sentences:
+            return []
+        vectors = self.embedder.embed([query, *sentences])
+        cosines = vectors[1:] @ vectors[0]
+        q_terms = content_terms(query)
+        out = []
+        for sentence, cos in zip(sentences, cosines, strict=True):
+            overlap = len(q_terms & content_terms(sentence)) / len(q_terms) if q_terms else 0.0
+            out.append(0.6 * float(cos) + 0.4 * overlap)
+        return out
+
+    def support(self, claim: str, evidence_sentences: Sequence[str], context: str = "") -> float:
+        """Support of ``claim`` by evidence sentences (plus ``context``, e.g. the title), 0..1.
+
+        Zero when a number in the claim is absent from the evidence.
+        """
+        if not evidence_sentences:
+            return 0.0
+        joined = " ".join([context, *evidence_sentences])
+        if not numbers_supported(claim, joined) or not names_supported(claim, joined):
+            return 0.0
+        vectors = self.embedder.embed([claim, *evidence_sentences])
+        best = float((vectors[1:] @ vectors[0]).max())
+        return 0.5 * max(best, 0.0) + 0.5 * lexical_coverage(claim, joined)

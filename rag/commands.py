@@ -1,0 +1,144 @@
+"""What each CLI subcommand does (argument parsing lives in ``cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from .assistant import Assistant
+from .retrieve import SearchFilters
+from .settings import Settings
+from .types import Answer, FinalAnswer, StatusEvent, TextDelta
+
+
+def _filters(args: argparse.Namespace) -> SearchFilters:
+    return SearchFilters(
+        source=getattr(args, "source", None),
+        category=getattr(args, "category", None),
+        year_min=getattr(args, "year_min", None),
+        year_max=getattr(args, "year_max", None),
+    )
+
+
+def format_answer(answer: Answer) -> str:
+    """An answer with its reference list, for the terminal."""
+    lines = [textwrap.fill(answer.text, 100)]
+    if answer.notice:
+        lines.append(f"\nNote: {answer.notice}")
+    if answer.citations:
+        lines.append("\nReferences:")
+        for c in answer.citations:
+            lines.append(f"  [{c.marker}] {c.title}  ({c.paper_id}{', ' + c.url if c.url else ''})")
+            lines.append(
+                textwrap.fill(f'"{c.quote}"', 100, initial_indent="      ", subsequent_indent="      ")
+            )
+    elif answer.abstained and answer.sources:
+        lines.append("\nClosest papers:")
+        for s in answer.sources[:3]:
+            lines.append(f"  - {s.title}  ({s.paper_id})")
+    if answer.flagged:
+        lines.append(f"\n({len(answer.flagged)} unsupported sentence(s) removed)")
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in answer.timings.items() if k in ("first_token", "total"))
+    lines.append(f"\n[{answer.mode}; {timing}]")
+    return "\n".join(lines)
+
+
+def _ask_one(
+    assistant: Assistant, args: argparse.Namespace, question: str, history: list[dict[str, str]]
+) -> Answer:
+    answer: Answer | None = None
+    streamed = False
+    for event in assistant.stream(question, history=history, filters=_filters(args)):
+        if isinstance(event, StatusEvent) and not args.json:
+            print(f"… {event.message}", file=sys.stderr)
+        elif isinstance(event, TextDelta) and not args.json and sys.stderr.isatty():
+            print(event.text, end="", file=sys.stderr, flush=True)
+            streamed = True
+        elif isinstance(event, FinalAnswer):
+            answer = event.answer
+    if streamed:
+        print(file=sys.stderr)
+    assert answer is not None
+    if args.json:
+        from .cli import print_json
+
+        print_json(answer.to_dict())
+    else:
+        print(format_answer(answer))
+    return answer
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the parsed command; returns the exit code."""
+    from .cli import print_json
+
+    command = args.command
+    if command == "chat":
+        from ui.app import launch
+
+        launch(settings)
+        return 0
+    if command == "eval":
+        from eval.run import main as eval_main
+
+        code: int = eval_main(args, settings)
+        return code
+
+    assistant = Assistant(settings)
+    if command == "ingest":
+        report = assistant.ingest(args.paths or None, prune=args.prune)
+        if args.json:
+            print_json(report.to_dict())
+        else:
+            for warning in report.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(
+                f"papers: {report.papers_seen} seen, {report.papers_new} new, "
+                f"{report.papers_changed} changed, {report.papers_unchanged} unchanged, {report.papers_removed} removed\n"
+                f"chunks: {report.chunks_embedded} embedded, {report.chunks_deleted} deleted, "
+                f"{report.chunks_total} in the index"
+            )
+        return 0
+    if command == "stats":
+        stats = assistant.stats()
+        if args.json:
+            print_json(stats)
+        else:
+            for key, value in stats.items():
+                print(f"{key}: {value}")
+        return 0
+    if command == "delete":
+        print(f"removed {assistant.delete(args.paper_ids)} chunks")
+        return 0
+    if command == "search":
+        results = assistant.search(args.query, args.k, filters=_filters(args))
+        if args.json:
+            print_json([r.to_dict() for r in results])
+        else:
+            for rank, r in enumerate(results, 1):
+                print(f"{rank}. {r.title}  [{r.paper_id}]  score {r.score:.4f}")
+                print(
+                    textwrap.fill(r.text, 100, initial_indent="     ", subsequent_indent="     ", max_lines=3)
+                )
+        return 0
+    if command == "ask":
+        if args.question:
+            _ask_one(assistant, args, args.question, [])
+            return 0
+        history: list[dict[str, str]] = []
+        print("Ask about the papers (empty line or Ctrl-D to quit).", file=sys.stderr)
+        while True:
+            try:
+                question = input("? ").strip()
+            except EOFError:
+                return 0
+            if not question:
+                return 0
+            try:
+                answer = _ask_one(assistant, args, question, history)
+            except ValueError as exc:
+                print(f"scholium: {exc}", file=sys.stderr)
+                continue
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    raise ValueError(f"unknown command {command}")

@@ -1,0 +1,204 @@
+"""Incremental, idempotent ingest: only new or changed papers are embedded.
+
+Order of writes, chosen so that a kill at any point leaves a usable index:
+1. the collection is stamped ``dirty-<id>``;
+2. new chunks are embedded and upserted (chunk ids carry the content hash, so re-running is
+   harmless), then chunks of changed/removed papers are deleted;
+3. the BM25 index is rebuilt from Chroma and published atomically, and the collection is
+   stamped with the same id. A reader that finds the stamps differ rebuilds BM25 itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import BaseNode, TextNode
+from tqdm import tqdm
+
+from ..corpus import load_corpus
+from ..types import Paper
+from .chunking import Chunker, embed_text, paper_metadata, paper_of
+from .lock import index_lock
+from .store import ScholiumIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    papers_seen: int = 0
+    papers_new: int = 0
+    papers_changed: int = 0
+    papers_unchanged: int = 0
+    papers_removed: int = 0
+    chunks_embedded: int = 0
+    chunks_deleted: int = 0
+    chunks_total: int = 0
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return asdict(self)
+
+
+def _papers_in_index(chunks: dict[str, dict[str, Any]]) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """paper id → (its source files, all its chunk ids)."""
+    out: dict[str, tuple[tuple[str, ...], list[str]]] = {}
+    for chunk, meta in chunks.items():
+        pid = str(meta.get("paper_id") or paper_of(chunk))
+        sources, ids = out.get(pid, ((), []))
+        ids.append(chunk)
+        stored = tuple(s for s in str(meta.get("sources", "")).split("|") if s)
+        out[pid] = (tuple(dict.fromkeys(sources + stored)), ids)
+    return out
+
+
+def ingest(
+    index: ScholiumIndex,
+    paths: Iterable[Path] | None = None,
+    *,
+    prune: bool = False,
+    papers: list[Paper] | None = None,
+) -> IngestReport:
+    """Add the papers under ``paths`` (default: the configured corpus) to the index.
+
+    ``prune=True`` also removes papers that are in the index but not in ``paths``.
+    """
+    settings = index.settings
+    report = IngestReport()
+    clock = time.perf_counter()
+    if papers is None:
+        corpus = load_corpus(
+            list(paths or settings.corpus.paths), max_line_chars=settings.corpus.max_line_chars
+        )
+        papers = list(corpus.papers)
+        report.warnings = [str(w) for w in corpus.warnings]
+    else:
+        papers = list(papers)
+    report.papers_seen = len(papers)
+    report.seconds["parse"] = time.perf_counter() - clock
+
+    with index_lock(settings.index_dir):
+        store = index.chroma
+        existing = _papers_in_index(store.chunk_metadata())
+        todo: list[Paper] = []
+        stale: list[str] = []
+        relabel: list[tuple[Paper, list[str]]] = []
+        for i, paper in enumerate(papers):
+            have = existing.get(paper.id)
+            if have is None:
+                report.papers_new += 1
+                todo.append(paper)
+                continue
+            sources, ids = have
+            merged = tuple(dict.fromkeys(sources + paper.sources))
+            if merged != paper.sources:
+                paper = papers[i] = replace(paper, sources=merged)
+            fresh = [c for c in ids if c.split(":")[1:2] == [paper.content_hash]]
+            if fresh and len(fresh) == len(ids):
+                report.papers_unchanged += 1
+                if merged != sources:
+                    relabel.append((paper, ids))
+            else:
+                report.papers_changed += 1
+                todo.append(paper)
+                stale.extend(c for c in ids if c not in fresh)
+        if prune:
+            wanted = {p.id for p in papers}
+            for pid, (_, ids) in existing.items():
+                if pid not in wanted:
+                    report.papers_removed += 1
+                    stale.extend(ids)
+
+        if todo or stale or relabel:
+            store.set_generation(f"dirty-{uuid.uuid4().hex}")
+        index.papers.upsert(papers)
+        clock = time.perf_counter()
+        nodes = index_chunker(index).chunk(todo)
+        report.seconds["chunk"] = time.perf_counter() - clock
+        # A re-run after a kill finds some of these chunks already stored: skip them.
+        present = set(store.get([n.node_id for n in nodes])) if nodes else set()
+        nodes = [n for n in nodes if n.node_id not in present]
+        _embed_and_write(index, nodes, report)
+        for paper, ids in relabel:  # same text, new source file: update metadata, no re-embedding
+            store.collection.update(ids=ids, metadatas=[paper_metadata(paper)] * len(ids))
+        if stale:
+            store.delete(stale)
+            report.chunks_deleted = len(stale)
+            removed = {paper_of(c) for c in stale} - {p.id for p in papers}
+            index.papers.delete(removed)
+        clock = time.perf_counter()
+        if (
+            todo
+            or stale
+            or relabel
+            or index.chroma.generation is None
+            or index.chroma.generation.startswith("dirty-")
+        ):
+            index.rebuild_lexical(uuid.uuid4().hex)
+        else:
+            index.lexical  # noqa: B018  (verifies/repairs the published BM25 index)
+        report.seconds["lexical"] = time.perf_counter() - clock
+        report.chunks_total = store.count()
+    log.info("ingest done: %s", {k: v for k, v in report.to_dict().items() if k != "warnings"})
+    return report
+
+
+def index_chunker(index: ScholiumIndex) -> Chunker:
+    """The chunker for this index's settings."""
+    return Chunker(index.settings.chunk)
+
+
+def _paper_batches(nodes: list[TextNode], size: int) -> list[list[TextNode]]:
+    """Batches of about ``size`` chunks that never split a paper: each Chroma write is atomic,
+    so after a kill a paper is either fully indexed or absent."""
+    batches: list[list[TextNode]] = [[]]
+    for i, node in enumerate(nodes):
+        starts_paper = i == 0 or paper_of(node.node_id) != paper_of(nodes[i - 1].node_id)
+        if starts_paper and len(batches[-1]) >= size:
+            batches.append([])
+        batches[-1].append(node)
+    return [b for b in batches if b]
+
+
+def _embed_and_write(index: ScholiumIndex, nodes: list[TextNode], report: IngestReport) -> None:
+    settings = index.settings
+    embed_s = write_s = 0.0
+    with tqdm(
+        total=len(nodes), desc="embedding chunks", unit="chunk", disable=not settings.progress or not nodes
+    ) as bar:
+        for part in _paper_batches(nodes, max(settings.chroma.insert_batch, 1)):
+            clock = time.perf_counter()
+            vectors = index.embed_model.get_text_embedding_batch([embed_text(n) for n in part])
+            for node, vector in zip(part, vectors, strict=True):
+                node.embedding = vector
+            embed_s += time.perf_counter() - clock
+            clock = time.perf_counter()
+            index.chroma.store.add(list[BaseNode](part))
+            write_s += time.perf_counter() - clock
+            report.chunks_embedded += len(part)
+            bar.update(len(part))
+    report.seconds["embed"] = embed_s
+    report.seconds["write"] = write_s
+
+
+def delete_papers(index: ScholiumIndex, paper_ids: list[str]) -> int:
+    """Remove papers (all their chunks) from the index; returns the number of chunks removed."""
+    with index_lock(index.settings.index_dir):
+        wanted = set(paper_ids)
+        ids = [c for c, m in index.chroma.chunk_metadata().items() if str(m.get("paper_id")) in wanted]
+        if ids:
+            index.chroma.set_generation(f"dirty-{uuid.uuid4().hex}")
+            index.chroma.delete(ids)
+        index.papers.delete(wanted)
+        index.rebuild_lexical(uuid.uuid4().hex)
+    return len(ids)

@@ -1,0 +1,172 @@
+"""Chroma through llama-index: an embedded PersistentClient by default, a ``chroma run``
+server via HttpClient when ``chroma.url`` is set."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaClientSettings
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+GENERATION_KEY = "scholium_generation"
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """Chroma could not be reached or opened; the message says which and how to fix it."""
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """A Chroma client for the configured mode."""
+    client_settings = ChromaClientSettings(anonymized_telemetry=False)
+    url = settings.chroma.url
+    try:
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            client: ClientAPI = chromadb.HttpClient(
+                host=parsed.hostname or "127.0.0.1",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=client_settings,
+            )
+            client.heartbeat()
+            return client
+        path = settings.chroma_path
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=client_settings)
+    except Exception as exc:
+        where = f"Chroma server at {url}" if url else f"embedded Chroma at {settings.chroma_path}"
+        raise VectorStoreUnavailable(
+            f"cannot open {where}: {type(exc).__name__}: {exc}" + (" — is `chroma run` up?" if url else "")
+        ) from exc
+
+
+class ChromaStore:
+    """The chunk collection: llama-index's ChromaVectorStore plus the raw collection for
+    bookkeeping (listing chunks, the ingest generation stamp)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client = make_client(settings)
+        # embedding_function=None: never let Chroma's downloading default embedder run.
+        self.collection: Collection = self._create()
+        self.store = ChromaVectorStore(chroma_collection=self.collection)
+        self._verify()
+
+    def _create(self) -> Collection:
+        return self.client.get_or_create_collection(
+            self.settings.chroma.collection,
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+
+    def _verify(self) -> None:
+        """Probe the vector segment once; rebuild it if a killed writer left it unreadable.
+
+        Chroma keeps records in SQLite and the HNSW graph in files flushed later; a process
+        killed around a flush can leave records whose graph cannot be loaded. The records
+        (with their embeddings) are still readable, so the collection is rebuilt from them.
+        """
+        if self.collection.count() == 0:
+            return
+        try:
+            stored = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+            dim = len(stored[0]) if stored is not None else 0
+            probe = np.zeros((1, dim), dtype=np.float32)
+            probe[0, 0] = 1.0
+            self.collection.query(query_embeddings=probe, n_results=1)
+        except Exception as exc:  # chromadb raises InternalError; its type is not public API
+            log.error("vector index is damaged (%s); rebuilding it from the stored records", exc)
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        pages = []
+        try:
+            offset = 0
+            while True:
+                got = self.collection.get(
+                    include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset
+                )
+                if not got["ids"]:
+                    break
+                pages.append(got)
+                offset += len(got["ids"])
+        except Exception as exc:
+            log.error("stored records unreadable too (%s); the collection will be re-ingested", exc)
+            pages = []
+        generation = self.generation
+        self.client.delete_collection(self.settings.chroma.collection)
+        self.collection = self._create()
+        for got in pages:
+            self.collection.add(
+                ids=got["ids"],
+                embeddings=got["embeddings"],
+                documents=got["documents"],
+                metadatas=got["metadatas"],
+            )
+        # Force readers to rebuild the lexical index against what survived.
+        self.set_generation(f"dirty-repaired-{generation}")
+        self.store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return self.collection.count()
+
+    def chunk_metadata(self, page: int = 5000) -> dict[str, dict[str, Any]]:
+        """Every chunk id with its metadata (paged, so large collections stay bounded)."""
+        out: dict[str, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            ids = got["ids"]
+            metas = got["metadatas"] or [{}] * len(ids)
+            for chunk, meta in zip(ids, metas, strict=True):
+                out[chunk] = dict(meta or {})
+            if len(ids) < page:
+                return out
+            offset += page
+
+    def iter_documents(self, page: int = 5000) -> Any:
+        """Yield ``(ids, documents, metadatas)`` pages of the whole collection."""
+        offset = 0
+        while True:
+            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            yield got["ids"], got["documents"] or [], got["metadatas"] or []
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Text and metadata of the given chunks."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        docs = got["documents"] or [""] * len(got["ids"])
+        metas = got["metadatas"] or [{}] * len(got["ids"])
+        return {i: (d or "", dict(m or {})) for i, d, m in zip(got["ids"], docs, metas, strict=True)}
+
+    def delete(self, ids: list[str], batch: int = 5000) -> None:
+        """Delete chunks by id."""
+        for start in range(0, len(ids), batch):
+            self.collection.delete(ids=ids[start : start + batch])
+
+    @property
+    def generation(self) -> str | None:
+        """Stamp of the last completed ingest ("dirty-…" while one is running)."""
+        meta = self.collection.metadata or {}
+        value = meta.get(GENERATION_KEY)
+        return str(value) if value is not None else None
+
+    def set_generation(self, value: str) -> None:
+        """Record the ingest stamp in the collection's metadata."""
+        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta[GENERATION_KEY] = value
+        self.collection.modify(metadata=meta)

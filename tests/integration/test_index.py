@@ -1,0 +1,130 @@
+"""Ingest is incremental and idempotent; changes replace chunks; deletes work; a killed
+ingest leaves a usable index and the next ingest completes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.types import Paper
+from tests.conftest import write_listing
+
+pytestmark = pytest.mark.integration
+
+
+def _chunk_ids(assistant: Assistant) -> list[str]:
+    return sorted(assistant.index.chroma.chunk_metadata())
+
+
+def test_full_corpus_stats(full_assistant: Assistant) -> None:
+    stats = full_assistant.stats()
+    assert stats["papers"] == 260
+    assert stats["chunks"] == full_assistant.index.chroma.count() > 260
+    assert len(full_assistant.index.lexical.chunk_ids) == stats["chunks"]
+    assert full_assistant.papers(["p0aa1fb059b0f"])["p0aa1fb059b0f"].title.startswith("Mix-LN")
+
+
+def test_reingest_embeds_nothing(copy_of_full_index: Settings) -> None:
+    assistant = Assistant(copy_of_full_index)
+    before = _chunk_ids(assistant)
+    report = assistant.ingest()
+    assert report.chunks_embedded == 0 and report.papers_unchanged == 260 and report.chunks_deleted == 0
+    assert _chunk_ids(assistant) == before
+
+
+def test_changed_abstract_replaces_its_chunks(
+    small_settings: Settings, real_papers: list[Paper], tmp_path: Path
+) -> None:
+    assistant = Assistant(small_settings)
+    first = assistant.ingest()
+    assert first.papers_new == 6 and first.chunks_embedded > 0
+    changed = [
+        replace(
+            real_papers[0], abstract=real_papers[0].abstract + " We also release a dataset of 12345 clips."
+        ),
+        *real_papers[1:6],
+    ]
+    corpus = write_listing(tmp_path / "small.txt", changed)
+    report = assistant.ingest([corpus])
+    assert report.papers_changed == 1 and report.papers_unchanged == 5
+    ids = _chunk_ids(assistant)
+    mine = [c for c in ids if c.startswith(real_papers[0].id)]
+    assert mine and all(c.split(":")[1] == changed[0].content_hash for c in mine)
+    assert len(ids) == len(set(ids)) == assistant.index.chroma.count()
+    hits = assistant.search("dataset of 12345 clips", k=1, mode="lexical")
+    assert hits[0].paper_id == real_papers[0].id
+
+
+def test_prune_and_delete(small_settings: Settings, real_papers: list[Paper], tmp_path: Path) -> None:
+    assistant = Assistant(small_settings)
+    assistant.ingest()
+    fewer = write_listing(tmp_path / "fewer.txt", real_papers[:4])
+    report = assistant.ingest([fewer], prune=True)
+    assert report.papers_removed == 2
+    assert assistant.stats()["papers"] == 4
+    removed = assistant.delete([real_papers[0].id])
+    assert removed > 0 and assistant.stats()["papers"] == 3
+    assert real_papers[0].id not in {paper_id for paper_id in assistant.papers([real_papers[0].id])}
+    assert all(not c.startswith(real_papers[0].id) for c in assistant.index.lexical.chunk_ids)
+
+
+def test_same_paper_from_a_second_file_only_relabels(
+    small_settings: Settings, real_papers: list[Paper], tmp_path: Path
+) -> None:
+    assistant = Assistant(small_settings)
+    assistant.ingest()
+    other = write_listing(tmp_path / "other.txt", real_papers[:1])
+    report = assistant.ingest([other])
+    assert report.chunks_embedded == 0
+    meta = next(
+        m for c, m in assistant.index.chroma.chunk_metadata().items() if c.startswith(real_papers[0].id)
+    )
+    assert meta["sources"] == "small.txt|other.txt" and meta["src:other.txt"] is True
+
+
+def _ingest_subprocess(settings: Settings, corpus: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SCHOLIUM_DATA_DIR": str(settings.data_dir), "SCHOLIUM_CHROMA__INSERT_BATCH": "4"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--no-progress"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_killed_ingest_leaves_a_consistent_index(tmp_path: Path, real_papers: list[Paper]) -> None:
+    corpus = write_listing(tmp_path / "kill.txt", real_papers[:40])
+    settings = Settings(data_dir=tmp_path / "data", progress=False, corpus={"paths": [corpus]})
+    for delay in (4.0, 7.0, 10.0):
+        proc = _ingest_subprocess(settings, corpus)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assistant = Assistant(settings, auto_ingest=False)
+        chunks = _chunk_ids(assistant)
+        assert len(chunks) == len(set(chunks))
+        # The lexical index is repaired to match Chroma exactly, and search works.
+        assert sorted(assistant.index.lexical.chunk_ids) == chunks
+        if chunks:
+            assert assistant.search("neural network", k=3)
+    report = Assistant(settings).ingest()
+    assert report.papers_seen == 40
+    assistant = Assistant(settings)
+    assert assistant.stats()["papers"] == 40
+    again = assistant.ingest()
+    assert again.chunks_embedded == 0
+    chunks = _chunk_ids(assistant)
+    assert sorted(assistant.index.lexical.chunk_ids) == chunks
+    # every paper's chunks come from one content version and are complete (0..n-1)
+    by_paper: dict[str, list[int]] = {}
+    for chunk in chunks:
+        by_paper.setdefault(chunk.split(":")[0], []).append(int(chunk.split(":")[2]))
+    assert all(sorted(v) == list(range(len(v))) for v in by_paper.values())

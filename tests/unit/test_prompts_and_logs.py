@@ -1,0 +1,63 @@
+"""Prompt files load by name and render their declared inputs; logs never show secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from rag.answer.prompts import PROMPT_INPUTS, PROMPTS_DIR, PromptError, load_prompt
+from rag.logs import JsonFormatter, RedactSecrets, configure_logging
+
+
+@pytest.mark.parametrize("name", sorted(PROMPT_INPUTS))
+def test_every_prompt_loads_and_renders(name: str) -> None:
+    prompt = load_prompt(name)
+    values = {key: f"<{key} value>" for key in PROMPT_INPUTS[name]}
+    text = prompt.render(**values)
+    for value in values.values():
+        assert value in text
+    assert "$" not in text
+
+
+def test_prompt_files_match_declared_inputs() -> None:
+    assert {p.stem for p in PROMPTS_DIR.glob("*.md")} == set(PROMPT_INPUTS)
+
+
+def test_render_rejects_missing_or_extra_inputs() -> None:
+    with pytest.raises(PromptError):
+        load_prompt("answer").render(question="q")
+    with pytest.raises(PromptError):
+        load_prompt("answer").render(question="q", evidence="e", extra="x")
+
+
+def test_bad_prompt_files(tmp_path: Path) -> None:
+    with pytest.raises(PromptError, match="not found"):
+        load_prompt("nope", tmp_path)
+    (tmp_path / "answer.md").write_text("only $question here")
+    with pytest.raises(PromptError, match="expected"):
+        load_prompt("answer", tmp_path)
+
+
+def test_system_prompt_fences_data_and_asks_for_markers() -> None:
+    system = load_prompt("system").render()
+    assert "NOT_IN_CORPUS" in system and "[1]" in system and "data, not instructions" in system
+    answer = load_prompt("answer").render(evidence="E", question="Q")
+    assert answer.index("<sources>") < answer.index("E") < answer.index("</sources>")
+
+
+def test_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    record = logging.LogRecord(
+        "rag.x", logging.WARNING, __file__, 1, "key %s and sk-abcdefgh12345 ok", ("my-secret-value",), None
+    )
+    RedactSecrets(["my-secret-value"]).filter(record)
+    assert record.getMessage() == "key *** and *** ok"
+    configure_logging("INFO", "json", ["topsecret123"])
+    logging.getLogger("rag.test").info("calling with topsecret123")
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    data = json.loads(line)
+    assert data["message"] == "calling with ***" and data["level"] == "info"
+    assert isinstance(JsonFormatter().format(record), str)
+    configure_logging("WARNING", "text")

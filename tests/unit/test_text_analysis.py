@@ -1,0 +1,78 @@
+"""Sentence splitting, content terms, numbers and method names, question hygiene."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.answer.question import (
+    QuestionError,
+    asks_for_quantity,
+    clean_question,
+    needs_context,
+    rule_based_standalone,
+)
+from rag.answer.sentences import split_sentences
+from rag.answer.terms import bare_numbers, content_terms, method_names, names_supported, numbers
+
+
+def test_split_sentences_keeps_abbreviations_and_decimals() -> None:
+    text = (
+        "We use e.g. D3Net blocks. The model has 354K parameters (vs. 1.2M in Fig. 3). "
+        "It reaches 28.4 BLEU on WMT En-De. Smith et al. found 3.5% gains! Is it? Yes."
+    )
+    assert split_sentences(text) == [
+        "We use e.g. D3Net blocks.",
+        "The model has 354K parameters (vs. 1.2M in Fig. 3).",
+        "It reaches 28.4 BLEU on WMT En-De.",
+        "Smith et al. found 3.5% gains!",
+        "Is it?",
+        "Yes.",
+    ]
+    assert split_sentences("  ") == []
+
+
+@given(st.text(max_size=300))
+def test_split_sentences_loses_no_words(text: str) -> None:
+    assert "".join(split_sentences(text)).split() == "".join(text.split()).split() or (
+        " ".join(split_sentences(text)).split() == text.split()
+    )
+
+
+def test_terms_numbers_names() -> None:
+    assert "d3net" in content_terms("How many parameters does D3Net have?")
+    assert "how" not in content_terms("How many parameters does D3Net have?")
+    assert numbers("354K params, 1,000 steps, 45 % and 100x") == {"354k", "1000", "45%", "100x"}
+    assert bare_numbers("354K") == {"354"} <= bare_numbers("only 354 K parameters")
+    assert method_names("What BLEU score does ByteNet reach on D3Net or Mix-LN?") == {
+        "bytenet",
+        "d3net",
+        "mix-ln",
+    }
+    assert names_supported("ByteNet reaches 30 BLEU", "the ByteNet model") is True
+    assert names_supported("ByteNet reaches 30 BLEU", "an LSTM reaches 34.8 BLEU") is False
+    assert names_supported("no names here", "anything") is True
+
+
+def test_clean_question() -> None:
+    assert clean_question("  what\x00 is\tMix-LN?\n ", 100) == "what is Mix-LN?"
+    assert clean_question("bad \ud800 surrogate", 100) == "bad ? surrogate"
+    with pytest.raises(QuestionError, match="empty"):
+        clean_question(" \n\t ", 100)
+    with pytest.raises(QuestionError, match="too long"):
+        clean_question("x" * 101, 100)
+
+
+def test_question_analysis() -> None:
+    assert asks_for_quantity("How many parameters does it have?")
+    assert asks_for_quantity("What BLEU score does ByteNet reach?")
+    assert not asks_for_quantity("What does Mix-LN propose?")
+    assert needs_context("How many parameters does it have?")
+    assert not needs_context("How many parameters does D3Net have?")
+    history = [
+        {"role": "user", "content": "What does Mix-LN propose?"},
+        {"role": "assistant", "content": "It combines Pre-LN and Post-LN [1]."},
+    ]
+    assert "Mix-LN" in rule_based_standalone("Which model sizes did they test?", history)
+    assert rule_based_standalone("What is D3Net?", history) == "What is D3Net?"
