@@ -7,6 +7,7 @@ invalid JSON in JSON mode). Messages name the endpoint, never the API key.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -113,6 +114,7 @@ class LLMClient:
         self._base_url: str | None = None
         self._sync: openai.OpenAI | None = None
         self._async: openai.AsyncOpenAI | None = None
+        self._async_loop: object = None
 
     # -- endpoint -------------------------------------------------------------------------------
 
@@ -147,9 +149,10 @@ class LLMClient:
                 )
             return self._sync
 
-    def _async_client(self, url: str) -> openai.AsyncOpenAI:
+    def _async_client(self, url: str, loop: object) -> openai.AsyncOpenAI:
         with self._lock:
-            if self._async is None:
+            if self._async is None or self._async_loop is not loop:  # one per event loop
+                self._async_loop = loop
                 self._async = openai.AsyncOpenAI(
                     api_key=self._api_key, base_url=url, timeout=self._timeout, max_retries=0
                 )
@@ -373,12 +376,11 @@ class LLMClient:
     # -- async API ------------------------------------------------------------------------------
 
     async def _aclient(self) -> openai.AsyncOpenAI:
-        if self._async is not None:
+        loop = asyncio.get_running_loop()
+        if self._async is not None and self._async_loop is loop:
             return self._async
-        import asyncio
-
         url = await asyncio.to_thread(self._endpoint_url)
-        return self._async_client(url)
+        return self._async_client(url, loop)
 
     async def achat(
         self,

@@ -5,13 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from llama_index.core.vector_stores import (
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
-    MetadataFilters,
-)
-
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -27,18 +20,21 @@ class SearchFilters:
         """True when nothing is filtered."""
         return all(v is None for v in (self.source, self.category, self.year_min, self.year_max))
 
-    def to_llama(self) -> MetadataFilters | None:
-        """The same filters for llama-index's vector store query (→ Chroma ``where``)."""
-        items: list[MetadataFilter | MetadataFilters] = []
+    def to_where(self) -> dict[str, Any] | None:
+        """The same filters as a Chroma ``where`` clause (passed through llama-index's
+        ChromaVectorStore; its MetadataFilter type cannot express boolean flags)."""
+        items: list[dict[str, Any]] = []
         if self.source:
-            items.append(MetadataFilter(key=f"src:{self.source}", value=True))
+            items.append({f"src:{self.source}": {"$eq": True}})
         if self.category:
-            items.append(MetadataFilter(key=f"cat:{self.category}", value=True))
+            items.append({f"cat:{self.category}": {"$eq": True}})
         if self.year_min is not None:
-            items.append(MetadataFilter(key="year", value=self.year_min, operator=FilterOperator.GTE))
+            items.append({"year": {"$gte": self.year_min}})
         if self.year_max is not None:
-            items.append(MetadataFilter(key="year", value=self.year_max, operator=FilterOperator.LTE))
-        return MetadataFilters(filters=items, condition=FilterCondition.AND) if items else None
+            items.append({"year": {"$lte": self.year_max}})
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else {"$and": items}
 
     def matches(self, meta: dict[str, Any]) -> bool:
         """Whether a chunk's (lexical-index) metadata passes the filters."""

@@ -40,8 +40,10 @@ class HybridRetriever:
         vector = self.index.embed_model.get_query_embedding(query)
         trace.timings["embed_query"] = time.perf_counter() - clock
         clock = time.perf_counter()
+        where = filters.to_where()
         result = self.index.chroma.store.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=n, filters=filters.to_llama())
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=n),
+            **({"where": where} if where else {}),
         )
         trace.timings["dense"] = time.perf_counter() - clock
         hits: dict[str, tuple[ChunkHit, dict[str, Any]]] = {}
