@@ -134,7 +134,10 @@ class AnswerSettings(BaseModel):
     evidence_token_budget: int = 1400
     sentences_per_paper: int = 3
     max_question_chars: int = 2000
-    min_relevance: float = 0.3
+    min_relevance: float = Field(
+        default=0.22, description="Abstain without generating when no evidence sentence scores higher."
+    )
+    extractive_min_relevance: float = 0.25
     extractive_sentences: int = 3
 
 

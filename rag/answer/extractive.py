@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from .citations import CheckedSentence
 from .evidence import EvidenceItem
-from .question import asks_for_quantity
-from .support import lexical_coverage
-from .terms import bare_numbers, names_supported
+from .question import asks_for_quantity, quantity_target
+from .terms import bare_numbers, content_terms, names_supported
 
 MAX_PER_PAPER = 2
 RELATIVE_CUTOFF = 0.8
@@ -20,7 +19,8 @@ def extract(
 
     A paper qualifies only if it mentions one of the method names in the question (if any).
     For a question asking for a quantity, a sentence qualifies only if it contains a number
-    and covers at least half of the question's content words (with its paper's title).
+    names what is measured (e.g. "tokens" for "How many training tokens ...") and comes from a
+    paper that mentions every method name of the question.
     """
     candidates = [
         (score, item, i)
@@ -30,11 +30,13 @@ def extract(
         if score >= min_relevance
     ]
     if asks_for_quantity(question):
+        target = quantity_target(question)
         candidates = [
             (score, item, i)
             for score, item, i in candidates
             if bare_numbers(item.sentences[i])
-            and lexical_coverage(question, f"{item.title} {item.sentences[i]}") >= 0.5
+            and (not target or target & content_terms(item.sentences[i]))
+            and names_supported(question, f"{item.title} {item.abstract}", require_all=True)
         ]
     if not candidates:
         return []

@@ -130,8 +130,10 @@ class AnswerPipeline:
 
         clock = time.perf_counter()
         papers = self.index.papers.get([r.paper_id for r in results])
+        # A rule-based rewrite only helps retrieval; sentences are scored against the question.
+        focus = standalone if mode == "llm" else question
         evidence = select_evidence(
-            standalone,
+            focus,
             results,
             papers,
             self.scorer,
@@ -159,7 +161,10 @@ class AnswerPipeline:
         if mode == "extractive":
             clock = time.perf_counter()
             picked = extract(
-                standalone, evidence, max_sentences=cfg.extractive_sentences, min_relevance=cfg.min_relevance
+                focus,
+                evidence,
+                max_sentences=cfg.extractive_sentences,
+                min_relevance=cfg.extractive_min_relevance,
             )
             if picked:
                 self._finish(answer, picked, evidence)
@@ -173,7 +178,7 @@ class AnswerPipeline:
         self, answer: Answer, standalone: str, question: str, evidence: list[EvidenceItem]
     ) -> Iterator[AnswerEvent]:
         timings = answer.timings
-        asked = question if standalone == question else f"{question}\n(Standalone form: {standalone})"
+        asked = question if standalone == question else f"{standalone} (asked as: {question})"
         messages = [
             {"role": "system", "content": load_prompt("system").render()},
             {

@@ -16,7 +16,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _QUANTITY = re.compile(
     r"\b(how (many|much|large|big|small|fast|long)|what (is|was|are) the (number|size|score|accuracy)"
     r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
-    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-1|top-5)\b",
+    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-1|top-5|miou|bits-per-\w+)\b"
+    r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
@@ -51,6 +52,23 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question))
 
 
+_TARGET = re.compile(
+    r"\b(?:how many|how much|what(?: is| was| are| were)?(?: the)?)\s+(?P<target>.+?)\s+"
+    r"(?:does|do|did|is|are|was|were|has|have|had|can|could|would|will)\b",
+    re.IGNORECASE,
+)
+_GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
+
+
+def quantity_target(question: str) -> frozenset[str]:
+    """Stemmed content words naming what a quantity question measures ("training tokens",
+    "GPU hours", "BLEU score" → {"bleu"}); empty when there is no such phrase."""
+    match = _TARGET.search(question)
+    if not match:
+        return frozenset()
+    return content_terms(match.group("target")) - _GENERIC_TARGETS
+
+
 def needs_context(question: str) -> bool:
     """Whether a follow-up question leans on earlier turns (pronouns, or very short)."""
     if _PRONOUN.search(question):
@@ -59,11 +77,13 @@ def needs_context(question: str) -> bool:
 
 
 def rule_based_standalone(question: str, history: list[dict[str, str]]) -> str:
-    """Extractive-mode follow-up rewrite: add the previous user question (and the titles the
-    previous answer cited, if any) so retrieval sees what "it" refers to."""
+    """Extractive-mode follow-up rewrite: add the previous question and the start of the previous
+    answer, so retrieval sees what "it" refers to."""
     if not history or not needs_context(question):
         return question
-    previous = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
-    if not previous:
+    users = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
+    answers = [m["content"] for m in history if m.get("role") == "assistant" and m.get("content")]
+    if not users:
         return question
-    return f"{question} (context: {previous[-1]})"
+    context = users[-1] + (f" {answers[-1][:300]}" if answers else "")
+    return f"{question} (context: {context})"

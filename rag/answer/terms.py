@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import Stemmer
@@ -90,25 +91,45 @@ def bare_numbers(text: str) -> set[str]:
 _NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")
 
 
+def _name_like(part: str) -> bool:
+    inner_caps = any(c.isupper() for c in part[1:]) and any(c.islower() for c in part)
+    letters_digits = any(c.isdigit() for c in part) and any(c.isalpha() for c in part)
+    return inner_caps or letters_digits
+
+
 def method_names(text: str) -> set[str]:
     """Names of methods/models in ``text``: words mixing cases or letters and digits, such as
-    "ByteNet", "D3Net", "Mix-LN", "UniFormer" (not plain words or all-caps acronyms)."""
+    "ByteNet", "D3Net", "UniFormer", or hyphenated with such a part or an acronym ("Mix-LN").
+    Plain words, all-caps acronyms alone and "English-German" are not names."""
     out = set()
     for found in _NAME.findall(text):
-        # "D3Net-based" names D3Net; "Mix-LN" and "En-De" are names as a whole.
-        word = "-".join(p for p in found.split("-") if not (p.islower() and len(p) > 3)) or found
-        letters = word.replace("-", "")
-        mixed_case = any(c.isupper() for c in letters[1:]) and any(c.islower() for c in letters)
-        has_digit = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
-        if mixed_case or (has_digit and not letters.isdigit()):
+        # "D3Net-based" names D3Net; "Mix-LN" is a name as a whole.
+        parts = [p for p in found.split("-") if not (p.islower() and len(p) > 3)] or [found]
+        word = "-".join(parts)
+        if len(parts) == 1:
+            if _name_like(parts[0]):
+                out.add(word.lower())
+        elif any(_name_like(p) or (p.isupper() and len(p) >= 2) for p in parts):
             out.add(word.lower())
     return out
 
 
-def names_supported(claim: str, evidence: str) -> bool:
-    """If the claim names methods, at least one of them appears in the evidence."""
+def _close(name: str, words: set[str]) -> bool:
+    """``name`` or a near-spelling of it (one slip: "ByteNett", "Mix-NL") is among ``words``."""
+    if name in words:
+        return True
+    if len(name) < 5:
+        return False
+    return any(abs(len(w) - len(name)) <= 2 and SequenceMatcher(None, name, w).ratio() >= 0.8 for w in words)
+
+
+def names_supported(claim: str, evidence: str, *, require_all: bool = False) -> bool:
+    """If the claim names methods, at least one of them — or all, with ``require_all`` — is in
+    the evidence (a near-spelling counts)."""
     names = method_names(claim)
     if not names:
         return True
     haystack = evidence.lower()
-    return any(name in haystack for name in names)
+    words = {w.lower() for w in _NAME.findall(evidence)}
+    found = [name in haystack or _close(name, words) for name in names]
+    return all(found) if require_all else any(found)
