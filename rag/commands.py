@@ -95,7 +95,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
             print(
                 f"papers: {report.papers_seen} seen, {report.papers_new} new, "
-                f"{report.papers_changed} changed, {report.papers_unchanged} unchanged, {report.papers_removed} removed\n"
+                f"{report.papers_changed} changed, {report.papers_unchanged} unchanged, "
+                f"{report.papers_removed} removed\n"
                 f"chunks: {report.chunks_embedded} embedded, {report.chunks_deleted} deleted, "
                 f"{report.chunks_total} in the index"
             )

@@ -52,8 +52,9 @@ def _chunks(text: str) -> Iterator[bytes]:
     pieces = [text[i : i + 12] for i in range(0, len(text), 12)] or [""]
     for i, piece in enumerate(pieces):
         last = i == len(pieces) - 1
+        choice = {"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}
         body = {"id": "replay", "object": "chat.completion.chunk", "created": 0, "model": "replay",
-                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": "stop" if last else None}]}  # fmt: skip
+                "choices": [choice]}  # fmt: skip
         yield f"data: {json.dumps(body)}\n\n".encode()
     yield b"data: [DONE]\n\n"
 

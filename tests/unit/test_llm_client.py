@@ -236,3 +236,9 @@ def test_async(fake_url: str, tmp_path: Path) -> None:
 
     asyncio.run(run())
     assert FakeLLM.hits["500"] == 3
+
+
+def test_async_client_survives_a_new_event_loop(fake_url: str, tmp_path: Path) -> None:
+    c = client(fake_url, "ok", tmp_path)
+    assert asyncio.run(c.achat(MESSAGES)) == "hello"
+    assert asyncio.run(c.achat(MESSAGES)) == "hello"  # a second asyncio.run: a new loop
