@@ -54,4 +54,10 @@ def extract(
     # Group by paper (in order of each paper's best sentence), abstract order within a paper.
     order = list(dict.fromkeys(item.marker for _, item, _ in picked))
     picked.sort(key=lambda c: (order.index(c[1].marker), c[2]))
-    return [CheckedSentence(item.sentences[i], [item.marker], score) for score, item, i in picked]
+    out: list[CheckedSentence] = []
+    for n, (score, item, i) in enumerate(picked):
+        text = item.sentences[i]
+        if n == 0 or picked[n - 1][1].marker != item.marker:
+            text = f"{item.title} — {text}"  # say which paper each group of sentences is from
+        out.append(CheckedSentence(text, [item.marker], score))
+    return out

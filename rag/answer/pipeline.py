@@ -130,7 +130,8 @@ class AnswerPipeline:
 
         clock = time.perf_counter()
         papers = self.index.papers.get([r.paper_id for r in results])
-        # A rule-based rewrite only helps retrieval; sentences are scored against the question.
+        # Extractive follow-ups: retrieval uses the rewrite, sentences are scored against the
+        # question itself within the paper the conversation is about (the top hit).
         focus = standalone if mode == "llm" else question
         evidence = select_evidence(
             focus,
@@ -160,9 +161,10 @@ class AnswerPipeline:
                 mode = "extractive"
         if mode == "extractive":
             clock = time.perf_counter()
+            follow_up = standalone != question
             picked = extract(
                 focus,
-                evidence,
+                evidence[:1] if follow_up else evidence,
                 max_sentences=cfg.extractive_sentences,
                 min_relevance=cfg.extractive_min_relevance,
             )

@@ -85,5 +85,5 @@ def rule_based_standalone(question: str, history: list[dict[str, str]]) -> str:
     answers = [m["content"] for m in history if m.get("role") == "assistant" and m.get("content")]
     if not users:
         return question
-    context = users[-1] + (f" {answers[-1][:300]}" if answers else "")
+    context = users[-1] + (f" {answers[-1][:150]}" if answers else "")
     return f"{question} (context: {context})"
