@@ -61,13 +61,21 @@ class Assistant:
         """Remove papers from the index; returns the number of chunks removed."""
         return delete_papers(self.index, paper_ids)
 
+    def source_files(self) -> list[str]:
+        """Names of the corpus files the indexed papers came from (usable as a filter)."""
+        self._ensure_index()
+        chunks = self.index.chroma.chunk_metadata()
+        return sorted({s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s})
+
     def stats(self) -> dict[str, Any]:
         """Counts and locations of the index."""
         chunks = self.index.chroma.chunk_metadata()
         papers = {str(m.get("paper_id")) for m in chunks.values()}
+        sources = {s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s}
         return {
             "papers": len(papers),
             "chunks": len(chunks),
+            "source_files": len(sources),
             "collection": self.settings.chroma.collection,
             "chroma": self.settings.chroma.url or str(self.settings.chroma_path),
             "lexical_index": str(self.settings.index_dir),

@@ -1,0 +1,457 @@
+"""Pure formatting for the web UI: conversation turns → HTML, sources panel, copyable text.
+
+Everything that comes from the corpus, the model or the user (titles, abstracts, answers,
+questions, notices, URLs) is HTML-escaped here; the app only puts these strings on the page.
+Nothing in this module calls the pipeline: it formats :class:`rag.Answer` objects it is given.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from rag.types import Answer, Citation, Paper, SearchResult
+
+# "[1]", "[1][2]" (each bracket matched separately), "[1, 2]", "[1-3]".
+_MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
+_QUOTE_PIECES = re.compile(r"(?<=[.!?])\s+")
+CLOSEST_SHOWN = 3
+SHORT_QUESTION = 90
+
+
+@dataclass
+class Turn:
+    """One question of the conversation and what became of it.
+
+    While the answer is being produced, ``status`` holds the latest progress message and
+    ``draft`` the text streamed so far; ``answer`` (with ``papers``: the full records of the
+    papers it shows) replaces both when it arrives. ``error`` is set when answering failed.
+    """
+
+    question: str
+    status: str = ""
+    draft: str = ""
+    answer: Answer | None = None
+    papers: dict[str, Paper] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True while neither an answer nor an error has arrived."""
+        return self.answer is None and self.error is None
+
+
+def esc(text: object) -> str:
+    """``text`` made safe to put inside HTML elements and attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL (so never ``javascript:``), else ``None``."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def source_anchor(turn: int, marker: int) -> str:
+    """Element id of the card of citation ``marker`` of turn ``turn`` (both 1-based)."""
+    return f"sch-src-{turn}-{marker}"
+
+
+def closest_anchor(turn: int, rank: int) -> str:
+    """Element id of the card of the ``rank``-th closest paper of an abstained turn."""
+    return f"sch-near-{turn}-{rank}"
+
+
+def marker_numbers(text: str) -> list[int]:
+    """Citation numbers used in ``text``, in order of first use (ranges expanded)."""
+    out: list[int] = []
+    for group in _MARKER.findall(text):
+        for number in _expand(group):
+            if number not in out:
+                out.append(number)
+    return out
+
+
+def _expand(group: str) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        bounds = re.split(r"\s*[-–]\s*", part)
+        if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+            lo, hi = int(bounds[0]), int(bounds[1])
+            numbers.extend(range(lo, min(hi, lo + 20) + 1))
+        elif part.isdigit():
+            numbers.append(int(part))
+    return numbers
+
+
+def link_markers(escaped: str, turn: int, known: set[int]) -> str:
+    """Turn the markers of already-escaped text into links to the turn's source cards.
+
+    Numbers without a card (``known`` lacks them) stay plain text.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        links = []
+        for number in _expand(match.group(1)):
+            if number in known:
+                links.append(
+                    f'<a class="sch-cite" href="#{source_anchor(turn, number)}" '
+                    f'data-marker="{number}" title="Source {number}">[{number}]</a>'
+                )
+            else:
+                links.append(f"[{number}]")
+        return "".join(links) if links else match.group(0)
+
+    return _MARKER.sub(replace, escaped)
+
+
+def paragraphs(text: str) -> str:
+    """Escaped ``text`` as ``<p>`` paragraphs (a single newline becomes ``<br>``)."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+    return "".join(f"<p>{esc(b).replace(chr(10), '<br>')}</p>" for b in blocks)
+
+
+def answer_body(text: str, turn: int, known: set[int]) -> str:
+    """The final answer text as HTML paragraphs with linked citation markers."""
+    return link_markers(paragraphs(text), turn, known)
+
+
+# -- highlighting ----------------------------------------------------------------------------
+def quote_spans(abstract: str, quote: str) -> list[tuple[int, int]]:
+    """Character spans of ``abstract`` that hold the sentence(s) of ``quote`` (merged, sorted).
+
+    The quote is looked up whole first, then sentence by sentence, tolerating differences in
+    whitespace. Pieces that cannot be found are skipped.
+    """
+    quote = quote.strip()
+    if not quote or not abstract:
+        return []
+    start = abstract.find(quote)
+    if start >= 0:
+        return [(start, start + len(quote))]
+    spans: list[tuple[int, int]] = []
+    for piece in _QUOTE_PIECES.split(quote):
+        words = piece.split()
+        if not words:
+            continue
+        pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+        match = pattern.search(abstract)
+        if match:
+            spans.append(match.span())
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and (lo <= merged[-1][1] or not abstract[merged[-1][1] : lo].strip()):
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def highlight(abstract: str, quote: str) -> tuple[str, bool]:
+    """Escaped ``abstract`` with the ``quote`` sentence(s) wrapped in ``<mark>``.
+
+    Returns the HTML and whether anything was highlighted.
+    """
+    spans = quote_spans(abstract, quote)
+    out: list[str] = []
+    last = 0
+    for lo, hi in spans:
+        out.append(esc(abstract[last:lo]))
+        out.append(f'<mark class="sch-quote">{esc(abstract[lo:hi])}</mark>')
+        last = hi
+    out.append(esc(abstract[last:]))
+    return "".join(out), bool(spans)
+
+
+# -- cards -------------------------------------------------------------------------------------
+def _links(urls: list[str]) -> str:
+    out = []
+    for url in urls:
+        safe = safe_url(url)
+        if safe is None:
+            continue
+        parts = urlsplit(safe)
+        label = (parts.netloc + parts.path).rstrip("/")
+        if parts.netloc.lower().endswith("github.com"):
+            label = "code: " + parts.path.strip("/")
+        out.append(
+            f'<a class="sch-link" href="{esc(safe)}" target="_blank" rel="noopener noreferrer">'
+            f"{esc(label)}</a>"
+        )
+    return " · ".join(out)
+
+
+def _paper_urls(primary: str | None, paper: Paper | None) -> list[str]:
+    urls = [primary] if primary else []
+    for url in paper.urls if paper else ():
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def _sources_line(paper: Paper | None, result: SearchResult | None) -> str:
+    files: list[str] = list(paper.sources) if paper else []
+    if not files and result is not None:
+        files = [s for s in str(result.metadata.get("sources", "")).split("|") if s]
+    return ", ".join(files)
+
+
+def citation_card(
+    turn: int, citation: Citation, paper: Paper | None, result: SearchResult | None = None
+) -> str:
+    """The card of one cited paper: number, title, links, score and the abstract with the
+    supporting sentence(s) highlighted."""
+    abstract = paper.abstract if paper else ""
+    body, found = highlight(abstract, citation.quote)
+    if not found:
+        # The quote is not in the abstract we have (or we have none): show it on its own.
+        quote = (
+            '<blockquote class="sch-support">'
+            f'<mark class="sch-quote">{esc(citation.quote)}</mark></blockquote>'
+        )
+        body = quote + (f'<p class="sch-abstract">{body}</p>' if abstract else "")
+    else:
+        body = f'<p class="sch-abstract">{body}</p>'
+    meta = [f'<span class="sch-score" title="Retrieval score">score {citation.score:.3f}</span>']
+    files = _sources_line(paper, result)
+    if files:
+        meta.append(f'<span class="sch-file">{esc(files)}</span>')
+    links = _links(_paper_urls(citation.url, paper))
+    if links:
+        meta.append(links)
+    return (
+        f'<article class="sch-card" id="{source_anchor(turn, citation.marker)}" '
+        f'data-marker="{citation.marker}" data-paper="{esc(citation.paper_id)}">'
+        f'<header class="sch-card-head"><span class="sch-num">[{citation.marker}]</span> '
+        f'<span class="sch-title">{esc(citation.title)}</span></header>'
+        f'<div class="sch-card-meta">{" · ".join(meta)}</div>{body}</article>'
+    )
+
+
+def closest_card(turn: int, rank: int, result: SearchResult, paper: Paper | None) -> str:
+    """A card for one of the closest papers of an abstained answer (nothing highlighted)."""
+    title = paper.title if paper else result.title
+    abstract = paper.abstract if paper else result.text
+    meta = [f'<span class="sch-score" title="Retrieval score">score {result.score:.3f}</span>']
+    files = _sources_line(paper, result)
+    if files:
+        meta.append(f'<span class="sch-file">{esc(files)}</span>')
+    url = result.metadata.get("urls")
+    links = _links(_paper_urls(str(url).split("|")[0] if url else None, paper))
+    if links:
+        meta.append(links)
+    return (
+        f'<article class="sch-card sch-card-near" id="{closest_anchor(turn, rank)}" '
+        f'data-paper="{esc(result.paper_id)}">'
+        f'<header class="sch-card-head"><span class="sch-num">·</span> '
+        f'<span class="sch-title">{esc(title)}</span></header>'
+        f'<div class="sch-card-meta">{" · ".join(meta)}</div>'
+        f'<p class="sch-abstract">{esc(abstract)}</p></article>'
+    )
+
+
+def _result_for(answer: Answer, paper_id: str) -> SearchResult | None:
+    return next((s for s in answer.sources if s.paper_id == paper_id), None)
+
+
+def turn_sources(number: int, turn: Turn) -> str:
+    """The cards of one turn: one per cited paper, or the closest papers when abstained."""
+    answer = turn.answer
+    if answer is None:
+        if turn.error:
+            return '<p class="sch-empty">No sources: the question could not be answered.</p>'
+        return '<p class="sch-empty sch-waiting">Looking for sources…</p>'
+    if answer.citations:
+        cards = [
+            citation_card(number, c, turn.papers.get(c.paper_id), _result_for(answer, c.paper_id))
+            for c in sorted(answer.citations, key=lambda c: c.marker)
+        ]
+        return "".join(cards)
+    if answer.sources:
+        cards = [
+            closest_card(number, rank, s, turn.papers.get(s.paper_id))
+            for rank, s in enumerate(answer.sources[:CLOSEST_SHOWN], start=1)
+        ]
+        note = '<p class="sch-near-note">Closest papers (they do not answer the question):</p>'
+        return note + "".join(cards)
+    return '<p class="sch-empty">No paper matched.</p>'
+
+
+def _short(text: str, limit: int = SHORT_QUESTION) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def sources_panel(turns: list[Turn]) -> str:
+    """The sources panel: the latest turn's cards open, earlier turns' folded below."""
+    if not turns:
+        return (
+            '<div class="sch-sources" data-turns="0"><p class="sch-empty">'
+            "The papers an answer cites appear here, with the supporting sentences highlighted."
+            "</p></div>"
+        )
+    groups = []
+    for number in range(len(turns), 0, -1):
+        turn = turns[number - 1]
+        is_open = " open" if number == len(turns) else ""
+        groups.append(
+            f'<details class="sch-group" id="sch-group-{number}" data-turn="{number}"{is_open}>'
+            f'<summary><span class="sch-q">Q{number}</span> {esc(_short(turn.question))}</summary>'
+            f"{turn_sources(number, turn)}</details>"
+        )
+    return f'<div class="sch-sources" data-turns="{len(turns)}">{"".join(groups)}</div>'
+
+
+# -- conversation --------------------------------------------------------------------------------
+def _mode_label(mode: str) -> str:
+    """``llm:/long/path/model.gguf`` → ``llm:model.gguf``; other modes unchanged."""
+    kind, sep, model = mode.partition(":")
+    return f"{kind}{sep}{model.replace(chr(92), '/').rsplit('/', 1)[-1]}" if sep else mode
+
+
+def _timing(answer: Answer) -> str:
+    parts = [esc(_mode_label(answer.mode))]
+    first = answer.timings.get("first_token")
+    total = answer.timings.get("total")
+    if first is not None:
+        parts.append(f"first token {first:.1f} s")
+    if total is not None:
+        parts.append(f"{total:.1f} s")
+    return " · ".join(parts)
+
+
+def assistant_html(number: int, turn: Turn) -> str:
+    """The assistant's side of one turn: progress, draft, final answer, or error."""
+    if turn.error is not None:
+        return (
+            f'<div class="sch-msg sch-assistant sch-failed" data-state="error">'
+            f'<div class="sch-role">Scholium</div>'
+            f'<div class="sch-error" role="alert">{esc(turn.error)}</div></div>'
+        )
+    answer = turn.answer
+    if answer is None:
+        status = esc(turn.status or "working")
+        draft = (
+            f'<div class="sch-draft" aria-live="polite">{paragraphs(turn.draft)}</div>'
+            '<div class="sch-draft-note">Draft: citations are checked when it is complete.</div>'
+            if turn.draft.strip()
+            else ""
+        )
+        return (
+            f'<div class="sch-msg sch-assistant sch-pending" data-state="pending">'
+            f'<div class="sch-role">Scholium</div>'
+            f'<div class="sch-status" role="status"><span class="sch-spinner" aria-hidden="true"></span>'
+            f"{status[:1].upper() + status[1:]}…</div>{draft}</div>"
+        )
+    parts = []
+    if answer.notice:
+        parts.append(
+            f'<div class="sch-notice" role="status"><strong>Note:</strong> {esc(answer.notice)}</div>'
+        )
+    if answer.abstained:
+        parts.append('<div class="sch-badge sch-badge-abstained">Not answered by the corpus</div>')
+    known = {c.marker for c in answer.citations}
+    parts.append(f'<div class="sch-answer">{answer_body(answer.text, number, known)}</div>')
+    if answer.abstained and answer.sources:
+        items = "".join(
+            f'<li><a href="#{closest_anchor(number, rank)}">{esc(s.title)}</a></li>'
+            for rank, s in enumerate(answer.sources[:CLOSEST_SHOWN], start=1)
+        )
+        parts.append(f'<div class="sch-closest"><span>Closest papers:</span><ul>{items}</ul></div>')
+    if answer.flagged:
+        removed = "".join(f"<li>{esc(s)}</li>" for s in answer.flagged)
+        count = len(answer.flagged)
+        parts.append(
+            f'<details class="sch-flagged"><summary>{count} unsupported sentence{"s" if count != 1 else ""} '
+            f"removed</summary><ul>{removed}</ul></details>"
+        )
+    parts.append(f'<div class="sch-meta">{_timing(answer)}</div>')
+    state = "abstained" if answer.abstained else "answered"
+    classes = "sch-msg sch-assistant" + (" sch-abstained" if answer.abstained else "")
+    return (
+        f'<div class="{classes}" data-state="{state}">'
+        f'<div class="sch-role">Scholium</div>{"".join(parts)}</div>'
+    )
+
+
+def transcript(turns: list[Turn]) -> str:
+    """The whole conversation as HTML (an introduction when it is empty)."""
+    if not turns:
+        return (
+            '<div class="sch-transcript sch-intro" data-turns="0">'
+            "<h2>Ask about the papers</h2>"
+            "<p>Scholium answers from 260 machine-learning paper abstracts. Every sentence of an answer "
+            "cites the papers that support it: click a marker like <span class=\"sch-cite-demo\">[1]</span> "
+            "to see the highlighted sentence in the abstract. When the abstracts do not answer a question, "
+            "Scholium says so and shows the closest papers.</p></div>"
+        )
+    items = []
+    for number, turn in enumerate(turns, start=1):
+        items.append(
+            f'<div class="sch-turn" id="sch-turn-{number}" data-turn="{number}">'
+            f'<div class="sch-msg sch-user"><div class="sch-role">You</div>'
+            f'<div class="sch-question">{paragraphs(turn.question)}</div></div>'
+            f"{assistant_html(number, turn)}</div>"
+        )
+    return f'<div class="sch-transcript" data-turns="{len(turns)}">{"".join(items)}</div>'
+
+
+def history(turns: list[Turn]) -> list[dict[str, str]]:
+    """The finished turns as OpenAI-style messages (the ``history`` the Assistant takes)."""
+    messages: list[dict[str, str]] = []
+    for turn in turns:
+        if turn.answer is None:
+            continue
+        messages.append({"role": "user", "content": turn.question})
+        messages.append({"role": "assistant", "content": turn.answer.text})
+    return messages
+
+
+def papers_to_fetch(answer: Answer) -> list[str]:
+    """Ids of the papers whose abstracts the sources panel shows for ``answer``."""
+    if answer.citations:
+        ids = [c.paper_id for c in answer.citations]
+    else:
+        ids = [s.paper_id for s in answer.sources[:CLOSEST_SHOWN]]
+    return list(dict.fromkeys(ids))
+
+
+# -- plain text -----------------------------------------------------------------------------------
+def copy_text(answer: Answer | None, papers: dict[str, Paper] | None = None) -> str:
+    """The answer as plain text followed by its numbered reference list (for the clipboard)."""
+    if answer is None:
+        return ""
+    papers = papers or {}
+    lines = [answer.text.strip()]
+    if answer.notice:
+        lines += ["", f"Note: {answer.notice}"]
+    if answer.citations:
+        lines += ["", "References:"]
+        for c in sorted(answer.citations, key=lambda c: c.marker):
+            urls = [u for u in _paper_urls(c.url, papers.get(c.paper_id)) if safe_url(u)]
+            link = f" {urls[0]}" if urls else ""
+            lines.append(f"[{c.marker}] {c.title}.{link}")
+            lines.append(f'    "{" ".join(c.quote.split())}"')
+    elif answer.abstained and answer.sources:
+        lines += ["", "Closest papers:"]
+        lines += [f"- {s.title}" for s in answer.sources[:CLOSEST_SHOWN]]
+    return "\n".join(lines)
+
+
+def alert(message: str | None) -> str:
+    """An error line under the question box (empty when there is nothing to say)."""
+    if not message:
+        return '<div class="sch-alert-empty"></div>'
+    text = message[:1].upper() + message[1:]
+    return f'<div class="sch-alert" role="alert">{esc(text)}</div>'
