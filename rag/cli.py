@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
     p.add_argument("--mode", choices=["llm", "extractive"], default="extractive")
     p.add_argument("--limit", type=int)
-    p.add_argument("--out", type=Path, help="report folder (default eval/reports/<mode>)")
+    p.add_argument("--out", type=Path, help="report folder (default eval/reports/<mode>-<split>)")
     p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
     p.add_argument("--gate", action="store_true", help="exit 1 if below eval/thresholds.json")
     return parser

@@ -18,7 +18,7 @@ from .citations import CheckedSentence, check_citations, render
 from .evidence import EvidenceItem, render_evidence, select_evidence
 from .extractive import extract
 from .prompts import load_prompt
-from .question import clean_question, needs_context, rule_based_standalone
+from .question import asks_for_papers, clean_question, needs_context, rule_based_standalone
 from .sentences import split_sentences
 from .support import SentenceEmbedder, SupportScorer
 
@@ -201,12 +201,26 @@ class AnswerPipeline:
             f"llm:{self.settings.llm.model if self.settings.llm.base_url else self.settings.local.model}"
         )
         raw = "".join(parts).strip()
+        log.debug("raw model answer: %r", raw)
         clock = time.perf_counter()
         refused = not raw or raw.upper().startswith("NOT_IN_CORPUS")
-        kept_text = " ".join(s for s in _sentences_without_refusals(raw))
+        kept_text = _expand_bare_markers(" ".join(_sentences_without_refusals(raw)), evidence)
         checked = check_citations(kept_text, evidence, self.scorer, SUPPORT_THRESHOLD)
         timings["verify"] = time.perf_counter() - clock
         answer.flagged = checked.flagged
+        if (refused or not checked.sentences) and asks_for_papers(standalone):
+            # Small models often refuse "which paper ..." questions that retrieval answers; the
+            # extractive answer quotes the matching papers, so it cannot invent anything.
+            picked = extract(
+                standalone,
+                evidence,
+                max_sentences=self.settings.answer.extractive_sentences,
+                min_relevance=self.settings.answer.extractive_min_relevance,
+            )
+            if picked:
+                answer.mode = "extractive (the model found no answer)"
+                self._finish(answer, picked, evidence)
+                return
         if refused or not checked.sentences:
             self.abstain(answer, answer.sources)
             if not refused and checked.flagged:
@@ -215,6 +229,19 @@ class AnswerPipeline:
                 )
             return
         self._finish(answer, checked.sentences, evidence)
+
+
+_ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.:\-–]*$")
+
+
+def _expand_bare_markers(text: str, evidence: list[EvidenceItem]) -> str:
+    """A reply made only of markers ("[1], [2][3]") points at papers: name them, so the
+    citations can be checked like any sentence."""
+    if not text or not _ONLY_MARKERS.match(text) or not re.search(r"\d", text):
+        return text
+    by_marker = {item.marker: item for item in evidence}
+    wanted = [int(n) for n in re.findall(r"\d+", text)]
+    return " ".join(f"{by_marker[n].title} [{n}]." for n in dict.fromkeys(wanted) if n in by_marker)
 
 
 def _sentences_without_refusals(text: str) -> list[str]:

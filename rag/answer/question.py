@@ -87,3 +87,15 @@ def rule_based_standalone(question: str, history: list[dict[str, str]]) -> str:
         return question
     context = users[-1] + (f" {answers[-1][:150]}" if answers else "")
     return f"{question} (context: {context})"
+
+
+_FINDS_PAPERS = re.compile(
+    r"\b(which|what|any|find|list|name)\b[^?]{0,40}\b(papers?|works?|studies|study|articles?|methods?)\b"
+    r"|\bis there (a |any )?(paper|work|study|method)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_papers(question: str) -> bool:
+    """Whether the question asks which paper(s) do something (answerable from retrieval)."""
+    return bool(_FINDS_PAPERS.search(question))

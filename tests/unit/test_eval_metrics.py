@@ -1,0 +1,356 @@
+"""Evaluation metrics, judges, gate logic and the question loader, on hand-made inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eval.aggregate import aggregate, item_score, retrieval_winner
+from eval.dataset import DatasetError, Question, load_questions, select, stratified
+from eval.gate import check_gate, gate_for_mode, load_thresholds
+from eval.judge import LLMJudge, Source, StrictJudge, judge_sentences, parse_yes_no, strict_verdict
+from eval.metrics import (
+    answer_sentences,
+    citation_precision,
+    citation_recall,
+    dangling_markers,
+    fact_recall,
+    facts_found,
+    hit_at,
+    latency_table,
+    looks_like_abstention,
+    mean,
+    ndcg_at,
+    percentile,
+    recall_at,
+    reciprocal_rank,
+    retrieval_scores,
+)
+from eval.scoring import SystemAnswer, sentence_citations
+
+# -- retrieval ----------------------------------------------------------------------------------
+
+
+def test_hit_at_k() -> None:
+    ranked = ["a", "b", "c", "d", "e", "f"]
+    assert hit_at(["c"], ranked, 1) == 0.0
+    assert hit_at(["c"], ranked, 3) == 1.0
+    assert hit_at(["a"], ranked, 1) == 1.0
+    assert hit_at(["z"], ranked, 5) == 0.0
+    assert hit_at(["f"], ranked, 5) == 0.0  # rank 6 is outside the top 5
+    assert hit_at([], ranked, 5) == 0.0
+    assert hit_at(["a"], [], 5) == 0.0
+
+
+def test_recall_at_k() -> None:
+    ranked = ["a", "x", "b", "y", "z", "c"]
+    assert recall_at(["a", "b", "c"], ranked, 5) == pytest.approx(2 / 3)
+    assert recall_at(["a", "b", "c"], ranked, 10) == 1.0
+    assert recall_at(["a", "b", "c"], ranked, 1) == pytest.approx(1 / 3)
+    # duplicates in the ranking do not count twice nor push others out of the cut-off
+    assert recall_at(["a", "b"], ["a", "a", "b"], 2) == 1.0
+
+
+def test_reciprocal_rank() -> None:
+    assert reciprocal_rank(["c"], ["a", "b", "c"]) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["b", "c"], ["a", "b", "c"]) == pytest.approx(1 / 2)
+    assert reciprocal_rank(["z"], ["a", "b"]) == 0.0
+    assert reciprocal_rank(["k"], [*"abcdefghijk"], 10) == 0.0  # rank 11 is past the cut-off
+    assert reciprocal_rank(["k"], [*"abcdefghijk"]) == pytest.approx(1 / 11)
+
+
+def test_ndcg_at_k() -> None:
+    assert ndcg_at(["a"], ["a", "b"], 10) == 1.0
+    assert ndcg_at(["b"], ["a", "b"], 10) == pytest.approx(1 / math.log2(3))
+    # two gold, found at ranks 1 and 3: (1 + 1/log2(4)) / (1 + 1/log2(3))
+    assert ndcg_at(["a", "c"], ["a", "b", "c"], 10) == pytest.approx(1.5 / (1 + 1 / math.log2(3)))
+    # the ideal DCG is capped at k: a perfect top-2 for 5 gold papers is 1.0
+    assert ndcg_at(list("abcde"), ["a", "b"], 2) == pytest.approx(1.0)
+    assert ndcg_at(["z"], ["a"], 10) == 0.0
+    assert ndcg_at([], ["a"], 10) == 0.0
+
+
+def test_retrieval_scores_keys_and_values() -> None:
+    scores = retrieval_scores(["b"], ["a", "b", "c"])
+    assert scores == {
+        "hit@1": 0.0,
+        "hit@5": 1.0,
+        "recall@5": 1.0,
+        "recall@10": 1.0,
+        "mrr": 0.5,
+        "ndcg@10": pytest.approx(1 / math.log2(3)),
+    }
+
+
+# -- citations ----------------------------------------------------------------------------------
+
+
+def test_dangling_markers() -> None:
+    assert dangling_markers("A [1]. B [2].", [1, 2]) == 0
+    assert dangling_markers("A [1]. B [3].", [1, 2]) == 2  # [3] has no citation, citation 2 unused
+    assert dangling_markers("A [1][2].", [1]) == 1
+    assert dangling_markers("A [1, 2].", [1, 2]) == 0
+    assert dangling_markers("No markers.", []) == 0
+    assert dangling_markers("No markers.", [1]) == 1
+
+
+def test_citation_precision_and_recall() -> None:
+    assert citation_precision(["a", "b"], ["a"]) == 0.5
+    assert citation_precision(["a", "b"], ["a"], supported=["b"]) == 1.0
+    assert citation_precision(["a", "a", "b"], ["a"]) == 0.5  # a paper counts once
+    assert citation_precision([], ["a"]) is None
+    assert citation_recall(["a", "x"], ["a", "b", "c", "d"]) == 0.25
+    assert citation_recall([], ["a"]) == 0.0
+    assert citation_recall(["a"], []) is None
+
+
+def test_answer_sentences_parse_markers() -> None:
+    text = "Mix-LN mixes norms [1]. It scales to 7B [1][2].\n- A bullet without a marker."
+    assert answer_sentences(text) == [
+        ("Mix-LN mixes norms.", [1]),
+        ("It scales to 7B.", [1, 2]),
+        ("A bullet without a marker.", []),
+    ]
+
+
+def test_sentence_citations_markers_and_baseline() -> None:
+    marked = SystemAnswer(
+        text="One [1]. Two [2]. Three.", cited=["p1", "p2"], abstained=False, markers={1: "p1"}
+    )
+    assert sentence_citations(marked) == [("One.", ["p1"]), ("Two.", []), ("Three.", [])]
+    plain = SystemAnswer(text="One. Two.", cited=["p1", "p2"], abstained=False, uses_markers=False)
+    assert sentence_citations(plain) == [("One.", ["p1", "p2"]), ("Two.", ["p1", "p2"])]
+    assert sentence_citations(SystemAnswer(text="x [1].", cited=[], abstained=True)) == []
+
+
+# -- correctness --------------------------------------------------------------------------------
+
+
+def test_fact_recall_case_insensitive_substring() -> None:
+    text = "The network has only 354K parameters and uses D3Net  blocks."
+    assert facts_found(text, ["354k", "d3net blocks", "ImageNet"]) == [True, True, False]
+    assert fact_recall(text, ["354K", "D3Net"]) == 1.0
+    assert fact_recall(text, ["354K", "70M to 7B"]) == 0.5
+    assert fact_recall(text, []) is None
+    assert fact_recall("", ["x"]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "declines"),
+    [
+        ("The corpus does not answer this question.", True),
+        ("The context does not provide the BLEU score.", True),
+        ("The number of tokens is not mentioned in the context.", True),
+        ("Empty Response", True),
+        ("", True),
+        ("ByteNet reaches state-of-the-art results on WMT En-De.", False),
+        ("Mix-LN applies Post-LN to early layers and Pre-LN to deep layers.", False),
+    ],
+)
+def test_looks_like_abstention(text: str, declines: bool) -> None:
+    assert looks_like_abstention(text) is declines
+
+
+def test_mean_percentile_latency() -> None:
+    assert mean([1.0, None, 3.0]) == 2.0
+    assert mean([None]) is None
+    assert percentile([], 50) is None
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([float(i) for i in range(101)], 95) == pytest.approx(95.0)
+    table = latency_table([{"total": 1.0, "generate": 0.5}, {"total": 3.0}])
+    assert table["total"] == {"n": 2, "p50": 2.0, "p95": pytest.approx(2.9)}
+    assert table["generate"]["n"] == 1
+
+
+# -- judges -------------------------------------------------------------------------------------
+
+ABSTRACT = (
+    "We propose an end-to-end complex-valued network built on D3Net blocks for acoustic echo "
+    "cancellation. The network has only 354K parameters and reaches 4.1 PESQ."
+)
+
+
+def test_strict_verdict_numbers_names_coverage() -> None:
+    ok = strict_verdict("The D3Net-based echo cancellation network has only 354K parameters.", ABSTRACT)
+    assert ok.supported and not ok.missing_numbers and not ok.missing_names
+    wrong_number = strict_verdict("The D3Net echo cancellation network has 512K parameters.", ABSTRACT)
+    assert wrong_number.missing_numbers == ("512k",) and not wrong_number.supported
+    wrong_unit = strict_verdict("The network reaches 4.1% PESQ.", ABSTRACT)
+    assert wrong_unit.missing_numbers == ("4.1%",)
+    bare_ok = strict_verdict("The echo cancellation network has 354 thousand parameters.", ABSTRACT)
+    assert bare_ok.missing_numbers == ()
+    wrong_name = strict_verdict(
+        "The D3Net and UniFormer echo cancellation network has 354K parameters.", ABSTRACT
+    )
+    assert wrong_name.missing_names == ("uniformer",) and not wrong_name.supported
+    off_topic = strict_verdict("Transformers translate English to German with attention.", ABSTRACT)
+    assert off_topic.coverage < 0.6 and not off_topic.supported
+
+
+def test_strict_judge_and_judge_sentences() -> None:
+    sources = {
+        "p1": Source("p1", "Complex-valued AEC", ABSTRACT),
+        "p2": Source("p2", "Other", "Unrelated text."),
+    }
+    sentences = [
+        ("The echo cancellation network has only 354K parameters.", ["p1"]),
+        ("The echo cancellation network has only 354K parameters.", ["p2"]),
+        ("A claim citing nothing.", []),
+    ]
+    assert judge_sentences(sentences, sources, StrictJudge()) == [True, False, False]
+
+
+class FakeClient:
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+        self.prompts: list[str] = []
+
+    def chat(self, messages: Any, *, max_tokens: int | None = None, temperature: float | None = None) -> str:
+        self.prompts.append(messages[0]["content"])
+        return self.replies.pop(0)
+
+
+def test_llm_judge_asks_per_sentence_and_parses() -> None:
+    client = FakeClient(["Yes.", "no", "maybe"])
+    judge = LLMJudge(client, "fake")
+    source = [Source("p1", "Complex-valued AEC", ABSTRACT)]
+    assert judge.supports("It has 354K parameters.", source) is True
+    assert judge.supports("It has 1B parameters.", source) is False
+    assert judge.supports("Unclear.", source) is None
+    assert judge.supports("No sources.", []) is False
+    assert len(client.prompts) == 3
+    assert "354K parameters" in client.prompts[0] and "Complex-valued AEC" in client.prompts[0]
+    assert parse_yes_no("**Yes**") is True and parse_yes_no("No, it does not.") is False
+
+
+# -- aggregation and gate -----------------------------------------------------------------------
+
+
+def _record(qid: str, qtype: str, answerable: bool, gold: list[str], **metrics: Any) -> dict[str, Any]:
+    base = {"abstained": False, "fact_recall": None, "all_facts": None, "citation_recall": None}
+    return {
+        "id": qid,
+        "type": qtype,
+        "split": "dev",
+        "answerable": answerable,
+        "gold": gold,
+        "scholium": {
+            "retrieval": {"hybrid": retrieval_scores(gold, ["a", "b"])} if gold else {},
+            "answer": {"timings": {"total": 1.0}, "error": None},
+            "metrics": {**base, **metrics},
+        },
+    }
+
+
+def test_aggregate_rates() -> None:
+    records = [
+        _record(
+            "q1", "fact", True, ["a"], fact_recall=1.0, all_facts=1.0, citation_recall=1.0, dangling_markers=0
+        ),
+        _record(
+            "q2", "fact", True, ["b"], abstained=True, fact_recall=0.0, all_facts=0.0, citation_recall=0.0
+        ),
+        _record("q3", "unanswerable", False, [], abstained=True, dangling_markers=0),
+        _record("q4", "unanswerable", False, [], dangling_markers=2),
+    ]
+    out = aggregate(records)
+    assert out["n"] == 4 and out["n_answerable"] == 2 and out["n_unanswerable"] == 2
+    assert out["fact_recall"] == 0.5
+    assert out["abstain_rate_unanswerable"] == 0.5
+    assert out["false_abstention_rate"] == 0.5
+    assert out["dangling_markers"] == 2
+    assert out["retrieval.hybrid.hit@1"] == 0.5  # q1 gold at rank 1, q2 gold at rank 2
+    assert out["retrieval.dense.hit@1"] is None
+    assert item_score(records[1]) == 0.0 and item_score(records[2]) == 1.0 and item_score(records[3]) == 0.0
+
+
+def test_retrieval_winner() -> None:
+    overall = {
+        "retrieval.dense.ndcg@10": 0.7,
+        "retrieval.lexical.ndcg@10": 0.8,
+        "retrieval.hybrid.ndcg@10": 0.75,
+    }
+    assert retrieval_winner(overall)["winner"] == "lexical"
+
+
+def test_gate_min_max_and_missing() -> None:
+    spec = {"min": {"fact_recall": 0.5, "retrieval.hybrid.hit@5": 0.8}, "max": {"dangling_markers": 0}}
+    assert check_gate({"fact_recall": 0.6, "retrieval.hybrid.hit@5": 0.8, "dangling_markers": 0}, spec) == []
+    failures = check_gate({"fact_recall": 0.4, "retrieval.hybrid.hit@5": 0.9, "dangling_markers": 1}, spec)
+    assert len(failures) == 2
+    assert any(f.startswith("fact_recall: 0.400 < min 0.500") for f in failures)
+    assert any(f.startswith("dangling_markers") for f in failures)
+    assert check_gate({"fact_recall": 0.6, "dangling_markers": 0}, spec) == [
+        "retrieval.hybrid.hit@5: not measured (needs >= 0.8)"
+    ]
+    assert gate_for_mode({}, {"extractive": spec}, "llm") == ["no thresholds for mode 'llm'"]
+    with pytest.raises(ValueError, match="unknown threshold section"):
+        check_gate({}, {"minimum": {}})
+
+
+def test_thresholds_file_is_consistent() -> None:
+    thresholds = load_thresholds()
+    for mode in ("extractive", "llm"):
+        spec = thresholds[mode]
+        assert spec["max"]["dangling_markers"] == 0
+        assert 0 < spec["min"]["retrieval.hybrid.hit@5"] <= 1
+        for value in [*spec["min"].values(), *spec["max"].values()]:
+            assert isinstance(value, int | float)
+
+
+# -- dataset ------------------------------------------------------------------------------------
+
+
+def _q(qid: str, qtype: str, split: str = "dev") -> Question:
+    return Question(id=qid, split=split, type=qtype, question=f"question {qid}?")
+
+
+def test_stratified_round_robin_covers_every_type() -> None:
+    questions = [_q("q1", "fact"), _q("q2", "fact"), _q("q3", "fact"), _q("q4", "lookup"), _q("q5", "multi")]
+    assert [q.id for q in stratified(questions, 3)] == ["q1", "q4", "q5"]
+    assert [q.id for q in stratified(questions, 4)] == ["q1", "q2", "q4", "q5"]
+    assert [q.id for q in stratified(questions, None)] == ["q1", "q2", "q3", "q4", "q5"]
+    assert stratified(questions, 0) == []
+
+
+def test_select_split_then_limit() -> None:
+    questions = [
+        _q("q1", "fact", "heldout"),
+        _q("q2", "fact"),
+        _q("q3", "lookup"),
+        _q("q4", "lookup", "heldout"),
+    ]
+    assert [q.id for q in select(questions, "dev")] == ["q2", "q3"]
+    assert [q.id for q in select(questions, "heldout", 1)] == ["q1"]
+    assert [q.id for q in select(questions, "all", 2)] == ["q1", "q3"]
+
+
+def test_load_real_questions() -> None:
+    questions = load_questions()
+    assert len(questions) >= 100
+    types = {q.type for q in questions}
+    assert types == {"lookup", "fact", "multi", "compare", "unanswerable", "followup", "adversarial"}
+    followup = next(q for q in questions if q.type == "followup")
+    assert followup.messages and followup.messages[0]["role"] == "user"
+    assert all(not q.gold for q in questions if not q.answerable)
+    subset = select(questions, "all", 14)
+    assert len(subset) == 14 and {q.type for q in subset} == types
+
+
+def test_load_questions_rejects_bad_lines(tmp_path: Path) -> None:
+    good = {"id": "q1", "split": "dev", "type": "fact", "question": "What?", "answerable": True}
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "type": "riddle"}) + "\n")
+    with pytest.raises(DatasetError, match=r"q\.jsonl:2: unknown type"):
+        load_questions(path)
+    path.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
+    with pytest.raises(DatasetError, match="duplicate id q1"):
+        load_questions(path)
+    path.write_text("{not json\n")
+    with pytest.raises(DatasetError, match=":1:"):
+        load_questions(path)
