@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from rag.answer.citations import parse_markers
 from rag.types import Answer, Citation, Paper, SearchResult
 
 # "[1]", "[1][2]" (each bracket matched separately), "[1, 2]", "[1-3]".
@@ -83,15 +84,8 @@ def marker_numbers(text: str) -> list[int]:
 
 
 def _expand(group: str) -> list[int]:
-    numbers: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", group):
-        bounds = re.split(r"\s*[-–]\s*", part)
-        if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
-            lo, hi = int(bounds[0]), int(bounds[1])
-            numbers.extend(range(lo, min(hi, lo + 20) + 1))
-        elif part.isdigit():
-            numbers.append(int(part))
-    return numbers
+    """Marker numbers in the inside of one ``[...]`` group (the library's own parser)."""
+    return parse_markers(f"[{group}]")[1]
 
 
 def link_markers(escaped: str, turn: int, known: set[int]) -> str:
