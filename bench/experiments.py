@@ -8,7 +8,8 @@ reports the gain. Names: ``bert_gemm`` (embedding forward pass), ``embed_threads
 ``chunk_sentences`` (sentence splitter used by chunking), ``insert_batch`` (Chroma write batch),
 ``lexical_threads`` (bm25s thread pool per query), ``threadpool_controller`` (BLAS thread limit
 per embedding call), ``lean_nodes`` (what llama-index stores per chunk in Chroma),
-``dense_ids_only`` (what the dense stage fetches from Chroma per query).
+``dense_ids_only`` (what the dense stage fetches from Chroma per query), ``combined_query``
+(the three query-path changes together, at 260 and the largest size).
 """
 
 from __future__ import annotations
@@ -289,16 +290,14 @@ def lexical_threads(n_queries: int = 200) -> dict[str, Any]:
     }
 
 
-def threadpool_controller(n_queries: int = 150) -> dict[str, Any]:
-    """Query embedding as Scholium does it (``threadpool_limits(...)`` entered per call, which
-    re-scans the loaded BLAS libraries each time) vs a ``ThreadpoolController`` created once."""
+def _cached_limits_class() -> type:
+    """LocalSentenceEmbedding that limits BLAS threads through one ThreadpoolController made
+    once, instead of ``threadpool_limits(...)`` per call (which re-scans the loaded libraries)."""
     from threadpoolctl import ThreadpoolController
 
     from rag.embeddings import LocalSentenceEmbedding
 
-    from .common import queries
-
-    controller = ThreadpoolController()  # created once (Scholium: per call, inside threadpool_limits)
+    controller = ThreadpoolController()
 
     class CachedLimits(LocalSentenceEmbedding):
         def _embed(self, texts: list[str]) -> list[list[float]]:
@@ -308,9 +307,19 @@ def threadpool_controller(n_queries: int = 150) -> dict[str, Any]:
                 ).tolist()
                 return vectors
 
+    return CachedLimits
+
+
+def threadpool_controller(n_queries: int = 150) -> dict[str, Any]:
+    """Query embedding as Scholium does it (``threadpool_limits(...)`` entered per call, which
+    re-scans the loaded BLAS libraries each time) vs a ``ThreadpoolController`` created once."""
+    from rag.embeddings import LocalSentenceEmbedding
+
+    from .common import queries
+
     qs = queries(n_queries)
     base = LocalSentenceEmbedding()
-    cand = CachedLimits()
+    cand = _cached_limits_class()()
     for q in qs[:10]:
         base.get_query_embedding(q)
         cand.get_query_embedding(q)
@@ -575,6 +584,88 @@ def dense_ids_only(n_queries: int = 120) -> dict[str, Any]:
     }
 
 
+def combined_query(n_queries: int = 120) -> dict[str, Any]:
+    """All three query-path candidates together (dense ids only + fetch the final chunks once,
+    one ThreadpoolController, bm25s without a thread pool) vs the current code, on the real
+    260-paper index and on the largest index: warm hybrid latency, interleaved."""
+    from rag.index.store import ScholiumIndex
+    from rag.retrieve import HybridRetriever, RetrievalTrace, SearchFilters
+
+    from .common import DEFAULT_WORK, queries, read_manifest, settings_for, summarize_ms
+    from .query import open_assistant
+    from .standin import StandInEmbedding
+
+    cached = _cached_limits_class()
+    deferred = _deferred_retriever_class()
+
+    class Optimized(deferred):  # type: ignore[misc, valid-type]
+        def lexical(
+            self, query: str, n: int, filters: SearchFilters, trace: RetrievalTrace
+        ) -> list[tuple[str, float]]:
+            from rag.index.lexical import tokenize
+
+            clock = time.perf_counter()
+            lexical = self.index.lexical
+            out: list[tuple[str, float]] = []
+            tokens = tokenize([query])
+            if lexical.chunk_ids and tokens.vocab and filters.empty:
+                k = min(n, len(lexical.chunk_ids))
+                docs, scores = lexical.retriever.retrieve(tokens, k=k, show_progress=False, n_threads=0)
+                out = [
+                    (lexical.chunk_ids[int(d)], float(x))
+                    for d, x in zip(docs[0], scores[0], strict=True)
+                    if x > 0
+                ]
+            elif not filters.empty:
+                out = super().lexical(query, n, filters, trace)
+            trace.timings["lexical"] = time.perf_counter() - clock
+            return out
+
+    built = [p for p in DEFAULT_WORK.glob("index-*") if (read_manifest(p) or {}).get("complete")]
+    targets = sorted(
+        {p for p in built if p.name == "index-260"} | set(sorted(built, key=lambda p: int(p.name[6:]))[-1:]),
+        key=lambda p: int(p.name[6:]),
+    )
+    out: dict[str, Any] = {
+        "change": "dense_ids_only + threadpool_controller + lexical_threads together",
+    }
+    qs = queries(n_queries)
+    for data in targets:
+        manifest = read_manifest(data) or {}
+        assistant = open_assistant(data, None)
+        base = HybridRetriever(assistant.index)
+        settings = settings_for(data)
+        model = cached() if manifest.get("embed") == "real" else StandInEmbedding(query_cost_model=cached)
+        cand = Optimized(ScholiumIndex(settings, embed_model=model))
+        for q in qs[:10]:
+            base.search(q)
+            cand.search(q)
+        times: dict[str, list[float]] = {"current": [], "candidate": []}
+        cpus: dict[str, list[float]] = {"current": [], "candidate": []}
+        same = 0
+        for q in qs:
+            got = []
+            for name, retriever in (("current", base), ("candidate", cand)):
+                cpu = time.process_time()
+                clock = time.perf_counter()
+                got.append([(r.paper_id, [c.chunk_id for c in r.chunks]) for r in retriever.search(q)])
+                times[name].append(time.perf_counter() - clock)
+                cpus[name].append(time.process_time() - cpu)
+            same += got[0] == got[1]
+        out[data.name] = {
+            "chunks": assistant.index.chroma.count(),
+            "current_ms": summarize_ms(times["current"]),
+            "candidate_ms": summarize_ms(times["candidate"]),
+            "current_cpu_ms": summarize_ms(cpus["current"]),
+            "candidate_cpu_ms": summarize_ms(cpus["candidate"]),
+            "same_papers_and_chunks": f"{same}/{len(qs)}",
+            "speedup_cpu": round(sum(cpus["current"]) / sum(cpus["candidate"]), 3),
+        }
+    if targets:
+        out["speedup_cpu"] = out[targets[-1].name]["speedup_cpu"]
+    return out
+
+
 EXPERIMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "bert_gemm": bert_gemm,
     "embed_threads": embed_threads,
@@ -584,6 +675,7 @@ EXPERIMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "threadpool_controller": threadpool_controller,
     "lean_nodes": lean_nodes,
     "dense_ids_only": dense_ids_only,
+    "combined_query": combined_query,
 }
 
 
@@ -593,11 +685,17 @@ def main() -> None:
     parser.add_argument("names", nargs="*", choices=[*EXPERIMENTS, []], default=[])
     parser.add_argument("--json", type=Path, default=RESULTS / "experiments.json")
     args = parser.parse_args()
-    out: dict[str, Any] = {"machine": machine()}
+    out: dict[str, Any] = {}
+    if args.json.exists():  # keep earlier experiments' results; re-run ones are replaced
+        import json
+
+        out = json.loads(args.json.read_text())
+    out["machine"] = machine()
     for name in args.names or list(EXPERIMENTS):
         out[name] = EXPERIMENTS[name]()
+        out[name]["measured"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         print(name, out[name], flush=True)
-    write_json(args.json, out)
+        write_json(args.json, out)
     emit(out)
 
 

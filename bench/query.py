@@ -53,8 +53,23 @@ def llama_default_retriever(assistant: Any, k: int = 5) -> Any:
     return index.as_retriever(similarity_top_k=k)
 
 
-def warm(data_dir: Path, url: str | None, n: int, with_llama: bool, modes: list[str]) -> dict[str, Any]:
-    """Warm latency per stage and mode (after a warm-up pass), plus the llama-index default."""
+def filter_for(manifest: dict[str, Any]) -> tuple[Any, str]:
+    """A realistic filter for a benchmark index: a category on the synthetic corpora (about a
+    quarter of the papers), a source file on the bundled corpus (about a third)."""
+    from rag.retrieve import SearchFilters
+    from rag.settings import BUNDLED_CORPUS
+
+    if manifest.get("embed") == "real":
+        first = sorted(p.name for p in BUNDLED_CORPUS.iterdir() if p.suffix == ".txt")[0]
+        return SearchFilters(source=first), f"source={first}"
+    return SearchFilters(category="cs.CL"), "category=cs.CL"
+
+
+def warm(
+    data_dir: Path, url: str | None, n: int, with_llama: bool, modes: list[str], n_filtered: int = 10
+) -> dict[str, Any]:
+    """Warm latency per stage and mode (after a warm-up pass), plus the llama-index default,
+    plus ``n_filtered`` hybrid searches with a metadata filter."""
     qs = queries(max(n, 20))
     clock = time.perf_counter()
     assistant = open_assistant(data_dir, url)
@@ -92,12 +107,22 @@ def warm(data_dir: Path, url: str | None, n: int, with_llama: bool, modes: list[
                 clock = time.perf_counter()
                 model.get_query_embedding(q)
                 llama_embed_s.append(time.perf_counter() - clock)
+    filtered: dict[str, list[float]] = defaultdict(list)
+    filters, described = filter_for(read_manifest(data_dir) or {})
+    for i in range(n_filtered):
+        timings = {}
+        clock = time.perf_counter()
+        assistant.search(qs[i % len(qs)], filters=filters, timings=timings)
+        filtered["total"].append(time.perf_counter() - clock)
+        for key, value in timings.items():
+            filtered[key].append(value)
     out: dict[str, Any] = {
         "chunks": assistant.index.chroma.count(),
         "papers": assistant.index.papers.count(),
         "queries": n,
         "warmup_s": round(warmup_s, 2),
         "modes": {m: {k: summarize_ms(v) for k, v in stages[m].items()} for m in modes},
+        "filtered": {"filter": described, **{k: summarize_ms(v) for k, v in filtered.items()}},
         "peak_rss_mb": peak_rss_mb(),
         "machine": machine(),
     }
@@ -171,10 +196,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--llama-index", action="store_true")
+    parser.add_argument("--filtered", type=int, default=10, help="filtered hybrid searches (warm)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.what == "warm":
-        emit(warm(args.data, args.url, args.queries, args.llama_index, args.modes.split(",")))
+        emit(warm(args.data, args.url, args.queries, args.llama_index, args.modes.split(","), args.filtered))
     elif args.what == "cold":
         emit(cold(args.data, args.url))
     else:

@@ -290,8 +290,53 @@ def experiment_rows(results: dict[str, Any]) -> list[list[Any]]:
         if not isinstance(data, dict) or "change" not in data:
             continue
         gain = data.get("speedup_cpu") or data.get("speedup_wall") or data.get("speedup")
-        rows.append([name, data["change"], gain, data.get("max_abs_diff", data.get("identical", ""))])
+        check = data.get("max_abs_diff", data.get("identical", data.get("identical_results", "")))
+        rows.append([name, data["change"], gain, check, _experiment_detail(name, data)])
     return rows
+
+
+def _experiment_detail(name: str, data: dict[str, Any]) -> str:
+    """One line of numbers per experiment."""
+    if name == "combined_query":
+        parts = [
+            f"{key[6:]} papers: p50 {v['current_ms']['p50']:.1f} → {v['candidate_ms']['p50']:.1f} ms, "
+            f"p95 {v['current_ms']['p95']:.1f} → {v['candidate_ms']['p95']:.1f} ms "
+            f"({v['same_papers_and_chunks']} same results)"
+            for key, v in data.items()
+            if key.startswith("index-") and isinstance(v, dict)
+        ]
+        return "; ".join(parts)
+    if name == "dense_ids_only":
+        cur, cand = data["current_p50_ms"], data["candidate_p50_ms"]
+        return (
+            f"dense stage p50 {cur['dense']:.1f} → {cand['dense']:.1f} ms, total p50 {cur['total']:.1f} → "
+            f"{cand['total']:.1f} ms at {data['chunks']:,} chunks"
+        )
+    if name == "lean_nodes":
+        return (
+            f"Chroma SQLite {data['as_is']['chroma_sqlite_bytes_per_chunk']:,} → "
+            f"{data['no_relationships']['chroma_sqlite_bytes_per_chunk']:,} → "
+            f"{data['no_relationships_no_excluded']['chroma_sqlite_bytes_per_chunk']:,} B/chunk; result "
+            "differences stay within the rebuild control (as_is_again)"
+        )
+    if name == "lexical_threads":
+        return (
+            f"{data['current_ms_per_query']:.2f} → {data['candidate_ms_per_query']:.2f} ms/query "
+            f"at {data['chunks']:,} chunks"
+        )
+    if name == "threadpool_controller":
+        return (
+            f"{data['current_cpu_ms_per_query']:.1f} → {data['candidate_cpu_ms_per_query']:.1f} ms CPU/query"
+        )
+    if name == "chunk_sentences":
+        return (
+            f"chunks differ ({data['chunks_current']} → {data['chunks_candidate']}): needs the quality eval"
+        )
+    if name == "insert_batch":
+        return f"{data['batch_256_chunks_per_s']} → {data['batch_2048_chunks_per_s']} chunks/s written"
+    if name == "embed_threads":
+        return f"{data['threads_1_chunks_per_s']} → {data['threads_2_chunks_per_s']} chunks/s (2 busy cores)"
+    return ""
 
 
 def plot(results: dict[str, Any], path: Path) -> Path | None:
@@ -501,6 +546,25 @@ def markdown(results: dict[str, Any], image: Path | None) -> str:
         "no fusion, no paper grouping; Scholium hybrid asks Chroma for 40 candidates, runs BM25 over "
         "every chunk, fuses and groups by paper. Queries are interleaved so load drift hits both alike.",
         "",
+        "Filtered hybrid search (warm; Chroma `where` clause + a BM25 weight mask built over every chunk):",
+        "",
+        _table(
+            ["papers", "filter", "n", "p50 ms", "p95 ms", "dense p50", "lexical p50"],
+            [
+                [
+                    _size_label(size),
+                    e["query"]["filtered"].get("filter"),
+                    e["query"]["filtered"].get("total", {}).get("n"),
+                    _p(e["query"]["filtered"].get("total", {})),
+                    _p(e["query"]["filtered"].get("total", {}), "p95"),
+                    _p(e["query"]["filtered"].get("dense", {})),
+                    _p(e["query"]["filtered"].get("lexical", {})),
+                ]
+                for size, e in _sizes(results)
+                if e.get("query", {}).get("filtered")
+            ],
+        ),
+        "",
         "## Cold start (fresh process, page cache warm)",
         "",
         _table(
@@ -652,9 +716,9 @@ def markdown(results: dict[str, Any], image: Path | None) -> str:
     exp = experiment_rows(results)
     if exp:
         out += [
-            "## Optimization candidates (bench/experiments.py)",
+            "## Optimization candidates (bench/experiments.py: current vs candidate in one process)",
             "",
-            _table(["name", "change", "speed-up", "output check"], exp),
+            _table(["name", "change", "gain (x; lean_nodes: share saved)", "output check", "numbers"], exp),
             "",
         ]
     profiles = results.get("profiles", {})

@@ -138,11 +138,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    parser.add_argument("--queries", type=int, default=120, help="measured queries per size and mode")
-    parser.add_argument("--embed-sample", type=int, default=512, help="chunks for the real model's rate")
+    parser.add_argument("--queries", type=int, default=100, help="measured queries per size and mode")
+    parser.add_argument("--embed-sample", type=int, default=384, help="chunks for the real model's rate")
     parser.add_argument("--cold-runs", type=int, default=3)
-    parser.add_argument("--per-client", type=int, default=20)
-    parser.add_argument("--clients", default="1,2,4,8")
+    parser.add_argument("--per-client", type=int, default=16)
+    parser.add_argument("--clients", default="1,2,4,8", help="threads sharing one Assistant")
+    parser.add_argument("--process-clients", default="1,2,4", help="client processes (Chroma server)")
     parser.add_argument("--quick", action="store_true", help="fewer queries and samples")
     parser.add_argument("--no-build", action="store_true", help="only measure indexes already built")
     parser.add_argument("--experiments", action="store_true", help="also run bench.experiments")
@@ -285,7 +286,7 @@ def main() -> None:
             # the clients fit in half of the memory available now.
             per_process = float(results["sizes"][str(largest)]["query"]["peak_rss_mb"])
             fits = max(1, int(available_mb() * 0.5 // per_process))
-            process_levels = [n for n in map(int, levels.split(",")) if n <= fits] or [1]
+            process_levels = [n for n in map(int, args.process_clients.split(",")) if n <= fits] or [1]
             results["concurrency_process_cap"] = {"per_process_mb": per_process, "max_clients": fits}
             results["concurrency"]["server_processes"] = run_worker(
                 "bench.concurrency",
