@@ -145,7 +145,12 @@ def main() -> None:
     parser.add_argument("--clients", default="1,2,4,8", help="threads sharing one Assistant")
     parser.add_argument("--process-clients", default="1,2,4", help="client processes (Chroma server)")
     parser.add_argument("--quick", action="store_true", help="fewer queries and samples")
-    parser.add_argument("--no-build", action="store_true", help="only measure indexes already built")
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="only measure synthetic indexes already built (the bundled corpus is always re-ingested: "
+        "that is the real end-to-end ingest measurement)",
+    )
     parser.add_argument("--experiments", action="store_true", help="also run bench.experiments")
     parser.add_argument(
         "--small-update-size",
