@@ -18,18 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-QUERIES = [
-    "normalization mixing pre-LN and post-LN across depth",
-    "complex-valued network for echo cancellation",
-    "self-supervised joint embedding predictive architecture",
-    "neural architecture search with hypernetworks",
-    "pruning and quantization jointly",
-    "spiking neural networks with learnable delays",
-    "grokking lazy to rich dynamics",
-    "memory efficient class incremental learning",
-    "distilling hypergraph networks into MLPs",
-    "KV cache eviction for long context inference",
-]
+from bench.common import BASE_QUERIES
+
+QUERIES = BASE_QUERIES
 
 COLD = """
 import time, sys
