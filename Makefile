@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.scholium-installed
 
-.PHONY: setup run ask test test-fast lint eval bench clean
+.PHONY: setup run ask test test-fast lint audit eval bench clean
 
 setup: $(STAMP)
 
@@ -34,8 +34,11 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: setup
-	$(BIN)/ruff check rag ui eval bench tests
+	$(BIN)/ruff check rag ui eval bench tests .ci
 	$(BIN)/mypy
+
+audit: setup
+	$(BIN)/python .ci/audit.py
 
 eval: setup
 	$(BIN)/scholium eval --mode extractive --baseline

@@ -6,8 +6,8 @@ cold start, profiles. Runs in a fresh process per measurement.
     python -m bench.query profile --data DIR --out FILE [--queries N]
 
 Stages come from Scholium's ``RetrievalTrace.timings`` (``Assistant.search(timings=...)``):
-``embed_query``, ``dense`` (Chroma HNSW query through llama-index's ChromaVectorStore),
-``lexical`` (BM25), ``fusion`` (RRF, grouping, fetching chunks only BM25 found) and
+``embed_query``, ``dense`` (Chroma HNSW query for ids and distances),
+``lexical`` (BM25), ``fusion`` (RRF, grouping, one read of the returned chunks' text) and
 ``retrieve_total``; ``total`` is the wall time of the ``Assistant.search`` call and ``cpu`` the
 process CPU time it used (close to what the wall time would be on an idle machine: the box
 these benchmarks were written on is shared, and wall times include waiting for a core).
@@ -48,8 +48,10 @@ def llama_default_retriever(assistant: Any, k: int = 5) -> Any:
     from llama_index.core import VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
+    from rag.embeddings import to_llama_index
+
     store = ChromaVectorStore(chroma_collection=assistant.index.chroma.collection)
-    index = VectorStoreIndex.from_vector_store(store, embed_model=assistant.index.embed_model)
+    index = VectorStoreIndex.from_vector_store(store, embed_model=to_llama_index(assistant.index.embed_model))
     return index.as_retriever(similarity_top_k=k)
 
 

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
+
+from rag.embeddings.base import Embedder
 
 DIM = 384
 BUCKETS = 1 << 14
@@ -64,31 +63,24 @@ _STOP = frozenset(
 )
 
 
-class StandInEmbedding(BaseEmbedding):
+class StandInEmbedding:
     """Random projection of hashed words into 384-d unit vectors (see the module docstring).
 
     With ``query_cost_model`` set (a factory, called on the first query, so that loading the
     real model lands in the first query's ``embed_query`` time as it does in Scholium), every
     query embedding also runs that real model and discards its vector: the query path pays the
     real model's latency while the vector stays in the stand-in space the index was built with.
+    Implements Scholium's ``Embedder`` protocol (no llama-index import: cold starts measure
+    Scholium, not the harness); ``rag.embeddings.to_llama_index`` wraps it for llama-index.
     """
 
-    seed: int = 0
-    _matrix: npt.NDArray[np.float32] = PrivateAttr()
-    _cost_factory: Callable[[], BaseEmbedding] | None = PrivateAttr(default=None)
-    _cost_model: BaseEmbedding | None = PrivateAttr(default=None)
-
-    def __init__(self, query_cost_model: Callable[[], BaseEmbedding] | None = None, **data: Any) -> None:
-        data.setdefault("model_name", "bench-standin-hash-384")
-        data.setdefault("embed_batch_size", 256)
-        super().__init__(**data)
-        rng = np.random.default_rng(self.seed)
+    def __init__(self, query_cost_model: Callable[[], Embedder] | None = None, seed: int = 0) -> None:
+        self.model_name = "bench-standin-hash-384"
+        self.embed_batch_size = 256
+        rng = np.random.default_rng(seed)
         self._matrix = rng.standard_normal((BUCKETS, DIM), dtype=np.float32)
         self._cost_factory = query_cost_model
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "BenchStandInEmbedding"
+        self._cost_model: Embedder | None = None
 
     def vector(self, text: str) -> list[float]:
         """The stand-in vector of ``text``."""
@@ -101,27 +93,22 @@ class StandInEmbedding(BaseEmbedding):
         out: list[float] = (vec / norm).tolist()
         return out
 
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
+        """The stand-in vector; pays the real model's query cost when configured."""
         if self._cost_factory is not None:
             if self._cost_model is None:
                 self._cost_model = self._cost_factory()
             self._cost_model.get_query_embedding(query)
         return self.vector(query)
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.vector(text)
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+    def get_text_embedding_batch(
+        self, texts: list[str], show_progress: bool = False, **_: Any
+    ) -> list[list[float]]:
+        """Stand-in vectors of ``texts``."""
         return [self.vector(t) for t in texts]
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self.vector(text)
-
-
-def embed_model_for(kind: str, settings: Any) -> BaseEmbedding | None:
+def embed_model_for(kind: str, settings: Any) -> Embedder | None:
     """The embedding model a benchmark index was built with: ``None`` (Scholium's own real
     model) for ``"real"``; the stand-in, paying the real model's cost per query, otherwise."""
     if kind == "real":

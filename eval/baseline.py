@@ -28,8 +28,9 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
 from rag import Assistant
+from rag.embeddings import to_llama_index
 from rag.generate import LLMClient
-from rag.index.chunking import paper_of
+from rag.index.ids import paper_of
 
 
 class ScholiumLLM(CustomLLM):
@@ -101,7 +102,9 @@ class Baseline:
 
     def __init__(self, assistant: Assistant, *, top_k: int = 10) -> None:
         store = ChromaVectorStore(chroma_collection=assistant.index.chroma.collection)
-        self.index = VectorStoreIndex.from_vector_store(store, embed_model=assistant.index.embed_model)
+        self.index = VectorStoreIndex.from_vector_store(
+            store, embed_model=to_llama_index(assistant.index.embed_model)
+        )
         self.retriever = self.index.as_retriever(similarity_top_k=top_k)
         self.settings = assistant.settings
         self._llm: ScholiumLLM | None = None

@@ -8,14 +8,16 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .answer import AnswerMode, AnswerPipeline
-from .index.ingest import IngestReport, delete_papers, ingest
-from .index.store import ScholiumIndex
+from .index.store import CollectionReplaced, ScholiumIndex
 from .retrieve import HybridRetriever, Mode, RetrievalTrace, SearchFilters
 from .settings import Settings
-from .types import Answer, AnswerEvent, FinalAnswer, Paper, SearchResult
+from .types import Answer, AnswerEvent, FinalAnswer, Paper, SearchResult, StatusEvent
+
+if TYPE_CHECKING:
+    from .index.ingest import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,11 @@ class Assistant:
 
     ``Assistant()`` with no arguments uses the bundled corpus: the index is built on first use
     (with a progress bar) and loaded afterwards.
+
+    One instance serves many threads at once. With a ``chroma run`` server (``chroma.url``), a
+    server that is down, hung or restarted makes the calls raise ``VectorStoreUnavailable``
+    with a clear message instead of an HTTP error; the same instance works again once the
+    server is back, and picks up papers that other processes ingest meanwhile.
     """
 
     def __init__(
@@ -48,28 +55,40 @@ class Assistant:
                 return
             if self.index.chroma.count() == 0 and self._auto_ingest:
                 log.warning("index is empty: ingesting %s", ", ".join(map(str, self.settings.corpus.paths)))
+                from .index.ingest import ingest  # chunking imports llama-index: only when writing
+
                 ingest(self.index)
             self._checked = True
 
     def ingest(self, paths: list[Path] | None = None, *, prune: bool = False) -> IngestReport:
         """Add (or update) the papers under ``paths`` (default: the configured corpus)."""
-        report = ingest(self.index, paths, prune=prune)
+        from .index.ingest import ingest
+
+        with self.index.guard():
+            report = ingest(self.index, paths, prune=prune)
         self._checked = True
         return report
 
     def delete(self, paper_ids: list[str]) -> int:
         """Remove papers from the index; returns the number of chunks removed."""
-        return delete_papers(self.index, paper_ids)
+        from .index.ingest import delete_papers
+
+        with self.index.guard():
+            return delete_papers(self.index, paper_ids)
 
     def source_files(self) -> list[str]:
         """Names of the corpus files the indexed papers came from (usable as a filter)."""
-        self._ensure_index()
-        chunks = self.index.chroma.chunk_metadata()
+        with self.index.guard():
+            self._ensure_index()
+            chunks = self.index.chroma.chunk_metadata()
         return sorted({s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s})
 
     def stats(self) -> dict[str, Any]:
         """Counts and locations of the index."""
-        chunks = self.index.chroma.chunk_metadata()
+        with self.index.guard():
+            self.index.refresh_generation(force=True)
+            chunks = self.index.chroma.chunk_metadata()
+            generation = self.index.chroma.generation
         papers = {str(m.get("paper_id")) for m in chunks.values()}
         sources = {s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s}
         return {
@@ -79,13 +98,14 @@ class Assistant:
             "collection": self.settings.chroma.collection,
             "chroma": self.settings.chroma.url or str(self.settings.chroma_path),
             "lexical_index": str(self.settings.index_dir),
-            "generation": self.index.chroma.generation,
+            "generation": generation,
             "embed_model": self.settings.embed.model,
         }
 
     def papers(self, paper_ids: list[str]) -> dict[str, Paper]:
         """Whole paper records (title, abstract, urls, sources) by id."""
-        self._ensure_index()
+        with self.index.guard():
+            self._ensure_index()
         return self.index.papers.get(paper_ids)
 
     # -- retrieval -----------------------------------------------------------------------
@@ -106,10 +126,16 @@ class Assistant:
         query = query.strip()
         if not query:
             raise ValueError("the query is empty")
-        self._ensure_index()
         trace = RetrievalTrace()
         clock = time.perf_counter()
-        results = self.retriever.search(query, k, mode=mode, filters=filters, trace=trace)
+        try:
+            with self.index.guard():
+                self._ensure_index()
+                results = self.retriever.search(query, k, mode=mode, filters=filters, trace=trace)
+        except CollectionReplaced as exc:  # reopened by the guard: try once more
+            log.warning("%s; retrying", exc)
+            with self.index.guard():
+                results = self.retriever.search(query, k, mode=mode, filters=filters, trace=trace)
         trace.timings["retrieve_total"] = time.perf_counter() - clock
         if timings is not None:
             timings.update(trace.timings)
@@ -129,10 +155,22 @@ class Assistant:
         raw generated text, then one ``FinalAnswer`` whose checked text replaces the deltas.
 
         ``history`` holds earlier turns as OpenAI-style messages. Raises ``QuestionError``
-        (a ``ValueError``) for an empty or oversized question.
+        (a ``ValueError``) for an empty or oversized question, ``VectorStoreUnavailable`` when
+        the Chroma server cannot be used.
         """
-        self._ensure_index()
-        yield from self.pipeline.run(question, history, mode=mode, k=k, filters=filters)
+        for attempt in (1, 2):
+            answered = False  # anything beyond status events sent: never replay those
+            try:
+                with self.index.guard():
+                    self._ensure_index()
+                    for event in self.pipeline.run(question, history, mode=mode, k=k, filters=filters):
+                        answered = answered or not isinstance(event, StatusEvent)
+                        yield event
+                return
+            except CollectionReplaced as exc:  # reopened by the guard: try once more
+                if answered or attempt == 2:
+                    raise
+                log.warning("%s; retrying", exc)
 
     def ask(
         self,

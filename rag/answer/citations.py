@@ -24,15 +24,19 @@ _TRAILING_REFS = re.compile(r"\n\s*(sources|references|citations)\s*:.*$", re.IG
 def parse_markers(sentence: str) -> tuple[str, list[int]]:
     """The sentence without markers, and the marker numbers it used (ranges expanded)."""
     numbers: list[int] = []
-    for group in _MARKER.findall(sentence):
-        for part in re.split(r"\s*[,;]\s*", group):
-            bounds = re.split(r"\s*[-–]\s*", part)
-            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
-                lo, hi = int(bounds[0]), int(bounds[1])
-                numbers.extend(range(lo, min(hi, lo + 20) + 1))
-            elif part.isdigit():
-                numbers.append(int(part))
-    text = _MARKER.sub("", sentence)
+    text = sentence
+    groups = _MARKER.findall(text)
+    while groups:  # removing "[2]" from "[1[2]]" leaves a new marker "[1]": repeat until none
+        for group in groups:
+            for part in re.split(r"\s*[,;]\s*", group):
+                bounds = re.split(r"\s*[-–]\s*", part)
+                if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+                    lo, hi = int(bounds[0]), int(bounds[1])
+                    numbers.extend(range(lo, min(hi, lo + 20) + 1))
+                elif part.isdigit():
+                    numbers.append(int(part))
+        text = _MARKER.sub("", text)
+        groups = _MARKER.findall(text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return " ".join(text.split()), list(dict.fromkeys(numbers))
 

@@ -3,12 +3,16 @@ papers, within a token budget. The model sees this numbered evidence, not raw du
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from ..tokens import count_tokens
 from ..types import Paper, SearchResult
+from .sanitize import looks_like_instruction, neutralize
 from .sentences import split_sentences
 from .support import SupportScorer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,13 +49,25 @@ class EvidenceItem:
 
 
 def _sentences_of(result: SearchResult, paper: Paper | None) -> list[str]:
+    """The paper's sentences that can serve as evidence: sentences that give orders to the
+    assistant (prompt injection planted in the corpus) are not evidence, so they are never shown
+    to the model, quoted, or used to support a claim."""
     if paper is not None:
-        return split_sentences(paper.abstract)
-    seen: dict[str, None] = {}
-    for chunk in result.chunks:
-        for sentence in split_sentences(chunk.text):
-            seen.setdefault(sentence, None)
-    return list(seen)
+        sentences = split_sentences(paper.abstract)
+    else:
+        seen: dict[str, None] = {}
+        for chunk in result.chunks:
+            for sentence in split_sentences(chunk.text):
+                seen.setdefault(sentence, None)
+        sentences = list(seen)
+    kept = [s for s in sentences if not looks_like_instruction(s)]
+    if len(kept) < len(sentences):
+        log.info(
+            "paper %s: %d sentence(s) that read as orders to the assistant left out of the evidence",
+            result.paper_id,
+            len(sentences) - len(kept),
+        )
+    return kept
 
 
 def select_evidence(
@@ -99,11 +115,12 @@ def select_evidence(
 
 
 def render_item(item: EvidenceItem) -> str:
-    """How one evidence item appears in the prompt."""
-    return f"[{item.marker}] {item.title}\n{item.selected_text}"
+    """How one evidence item appears in the prompt: corpus text is data, so chat-template
+    control tokens and role labels inside it are neutralised (``sanitize.neutralize``)."""
+    return f"[{item.marker}] {neutralize(item.title)}\n{neutralize(item.selected_text)}"
 
 
 def render_evidence(items: list[EvidenceItem]) -> str:
-    """The numbered evidence block (the fence tags are neutralised inside the text)."""
+    """The numbered evidence block (the fence tags are neutralised inside the text too)."""
     body = "\n\n".join(render_item(i) for i in items)
     return body.replace("<sources>", "(sources)").replace("</sources>", "(/sources)")

@@ -7,9 +7,9 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from ..generate import LLMClient, LLMError
+from ..generate.errors import LLMError
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..settings import Settings
@@ -19,8 +19,12 @@ from .evidence import EvidenceItem, render_evidence, select_evidence
 from .extractive import extract
 from .prompts import load_prompt
 from .question import asks_for_papers, clean_question, needs_context, rule_based_standalone
+from .sanitize import neutralize, neutralize_tokens
 from .sentences import split_sentences
 from .support import SentenceEmbedder, SupportScorer
+
+if TYPE_CHECKING:
+    from ..generate.client import LLMClient
 
 log = logging.getLogger(__name__)
 AnswerMode = Literal["llm", "extractive"]
@@ -57,6 +61,8 @@ class AnswerPipeline:
     def llm(self) -> LLMClient:
         """The generator client (the local server starts on first request)."""
         if self._llm is None:
+            from ..generate.client import LLMClient  # imports openai (~1 s): only when used
+
             self._llm = LLMClient(self.settings)
         return self._llm
 
@@ -66,8 +72,8 @@ class AnswerPipeline:
         if not history or not needs_context(question):
             return question
         if mode == "llm":
-            turns = "\n".join(f"{m['role']}: {m['content'][:1500]}" for m in history[-6:])
-            prompt = load_prompt("condense").render(history=turns, question=question)
+            turns = "\n".join(f"{m['role']}: {neutralize(m['content'][:1500])}" for m in history[-6:])
+            prompt = load_prompt("condense").render(history=turns, question=neutralize_tokens(question))
             try:
                 text = self.llm.chat([{"role": "user", "content": prompt}], max_tokens=96).strip()
                 text = text.splitlines()[0].strip().strip('"') if text else ""
@@ -185,7 +191,9 @@ class AnswerPipeline:
             {"role": "system", "content": load_prompt("system").render()},
             {
                 "role": "user",
-                "content": load_prompt("answer").render(evidence=render_evidence(evidence), question=asked),
+                "content": load_prompt("answer").render(
+                    evidence=render_evidence(evidence), question=neutralize_tokens(asked)
+                ),
             },
         ]
         yield StatusEvent("writing the answer")

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from ..embeddings.base import Embedder
 from .terms import bare_numbers, content_terms, names_supported
 
 Vector = npt.NDArray[np.float32]
@@ -22,7 +22,7 @@ Vector = npt.NDArray[np.float32]
 class SentenceEmbedder:
     """Embeds sentences with the index's model, caching vectors (abstract sentences recur)."""
 
-    def __init__(self, model: BaseEmbedding, max_cache: int = 50_000) -> None:
+    def __init__(self, model: Embedder, max_cache: int = 50_000) -> None:
         self.model = model
         self.max_cache = max_cache
         self._cache: dict[str, Vector] = {}

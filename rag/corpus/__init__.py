@@ -16,7 +16,9 @@ from .listing import read_listing
 __all__ = ["Corpus", "load_corpus", "normalize_title", "paper_id", "read_jsonl", "read_listing"]
 
 log = logging.getLogger(__name__)
+# ".json": the arXiv metadata snapshot is JSON Lines despite its suffix.
 SUFFIXES = {".txt": read_listing, ".jsonl": read_jsonl, ".json": read_jsonl}
+MAX_WARNINGS_PER_FILE = 100
 
 
 @dataclass
@@ -28,13 +30,47 @@ class Corpus:
     files: list[str] = field(default_factory=list)
 
 
-def _expand(paths: Iterable[Path]) -> list[Path]:
+def _inside(link: Path, root: Path) -> bool:
+    try:
+        return link.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):  # dangling link or a loop
+        return False
+
+
+def _expand(paths: Iterable[Path], warnings: list[ParseWarning]) -> list[Path]:
+    """The corpus files the user named: files as given, and the corpus files directly inside
+    given folders. Inside a folder, hidden files, other suffixes and anything that is not a
+    regular file are skipped, and a symbolic link is followed only if its target lies inside
+    that folder. A file reached twice is read once."""
     files: list[Path] = []
-    for path in paths:
+    seen: dict[Path, Path] = {}
+
+    def add(file: Path) -> None:
+        real = file.resolve()
+        if real in seen:
+            warnings.append(ParseWarning(file.name, 0, f"same file as {seen[real]}; read once"))
+            return
+        seen[real] = file
+        files.append(file)
+
+    for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES))
+            root = path.resolve()
+            for entry in sorted(path.iterdir()):
+                if entry.name.startswith(".") or entry.suffix.lower() not in SUFFIXES:
+                    continue
+                if entry.is_symlink() and not _inside(entry, root):
+                    why = f"symbolic link that leads outside {path} (or nowhere); not followed"
+                    warnings.append(ParseWarning(entry.name, 0, why))
+                    continue
+                if not entry.is_file():
+                    warnings.append(ParseWarning(entry.name, 0, "not a regular file; skipped"))
+                    continue
+                add(entry)
         elif path.is_file():
-            files.append(path)
+            add(path)
+        elif path.exists():
+            raise ValueError(f"corpus path {path} is neither a regular file nor a folder")
         else:
             raise FileNotFoundError(f"corpus path {path} does not exist")
     return files
@@ -68,18 +104,30 @@ def _merge(old: Paper, new: Paper, warnings: list[ParseWarning]) -> Paper:
 def load_corpus(paths: Iterable[Path], *, max_line_chars: int = 200_000) -> Corpus:
     """Read every corpus file under ``paths`` (files or folders) and de-duplicate papers.
 
-    Raises ``FileNotFoundError`` for a path that does not exist and ``ValueError`` for a file
-    whose format is unknown; problems inside a file become warnings.
+    Only what ``paths`` names is read (see ``_expand``: folders are not searched recursively
+    and links out of a folder are not followed). Raises ``FileNotFoundError`` for a path that
+    does not exist and ``ValueError`` for a file whose format is unknown; problems inside a file
+    (and unreadable or binary files) become warnings, at most ``MAX_WARNINGS_PER_FILE`` each.
     """
     corpus = Corpus()
     by_id: dict[str, Paper] = {}
-    for file in _expand(paths):
-        reader = SUFFIXES.get(file.suffix)
+    for file in _expand(paths, corpus.warnings):
+        reader = SUFFIXES.get(file.suffix.lower())
         if reader is None:
             raise ValueError(f"{file}: unknown corpus format (expected .txt listing or .jsonl)")
-        papers = reader(file, max_line_chars=max_line_chars, warnings=corpus.warnings)
+        found: list[ParseWarning] = []
+        try:
+            papers = reader(file, max_line_chars=max_line_chars, warnings=found)
+        except OSError as exc:
+            found.append(ParseWarning(file.name, 0, f"cannot be read ({exc.strerror or exc}); skipped"))
+            papers = []
         if not papers:
-            corpus.warnings.append(ParseWarning(file.name, 0, "no papers found in this file"))
+            found.append(ParseWarning(file.name, 0, "no papers found in this file"))
+        if len(found) > MAX_WARNINGS_PER_FILE:
+            more = len(found) - MAX_WARNINGS_PER_FILE
+            found = found[:MAX_WARNINGS_PER_FILE]
+            found.append(ParseWarning(file.name, 0, f"{more:,} more warnings for this file not shown"))
+        corpus.warnings.extend(found)
         corpus.files.append(str(file))
         for paper in papers:
             prior = by_id.get(paper.id)

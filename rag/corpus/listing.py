@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..types import Paper, ParseWarning
 from .ids import paper_id
-from .text import clean_text, find_urls, read_lines
+from .text import clean_text, find_urls, read_lines, title_problem
 
 _CHROME = re.compile(
     r"^(new|subscribe|daily papers|get trending papers in your email inbox.*"
@@ -57,6 +57,11 @@ def read_listing(
                 warns.append(ParseWarning(name, title_line, f"title {title[:60]!r} has no abstract; skipped"))
                 pending = (number, line)
                 continue
+            pending = None
+            problem = title_problem(title)
+            if problem:
+                warns.append(ParseWarning(name, title_line, f"{problem}; paper skipped"))
+                continue
             papers.append(
                 Paper(
                     id=paper_id(title),
@@ -66,7 +71,6 @@ def read_listing(
                     urls=find_urls(line),
                 )
             )
-            pending = None
     if pending is not None:
         warns.append(ParseWarning(name, pending[0], f"title {pending[1][:60]!r} has no abstract; skipped"))
     return papers

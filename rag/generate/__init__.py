@@ -9,7 +9,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import LLMBadOutput, LLMClient, LLMError, LLMRejected, LLMUnavailable
+    from .client import LLMClient
+    from .errors import LLMBadOutput, LLMError, LLMRejected, LLMUnavailable
     from .local_server import (
         LocalLLMServer,
         LocalServerError,
@@ -20,11 +21,11 @@ if TYPE_CHECKING:
     from .model_files import PRESETS, ModelFileError, ModelNotInstalled, resolve_gguf
 
 _WHERE = {
-    "LLMBadOutput": "client",
+    "LLMBadOutput": "errors",
     "LLMClient": "client",
-    "LLMError": "client",
-    "LLMRejected": "client",
-    "LLMUnavailable": "client",
+    "LLMError": "errors",
+    "LLMRejected": "errors",
+    "LLMUnavailable": "errors",
     "LocalLLMServer": "local_server",
     "LocalServerError": "local_server",
     "ensure_local_server": "local_server",

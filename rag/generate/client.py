@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 import tenacity
 
+from .errors import LLMBadOutput, LLMError, LLMRejected, LLMUnavailable
 from .local_server import ensure_local_server
 
 if TYPE_CHECKING:
@@ -32,26 +33,6 @@ log = logging.getLogger("rag.generate.client")
 Message = Mapping[str, Any]
 JsonStyle = Literal["json_object", "json_schema"]
 T = TypeVar("T")
-
-
-class LLMError(RuntimeError):
-    """Base class of generator errors."""
-
-
-class LLMUnavailable(LLMError):
-    """The endpoint could not produce an answer (down, timed out, 5xx, stream cut, rejected)."""
-
-
-class LLMRejected(LLMUnavailable):
-    """The endpoint refused the request with HTTP 4xx (bad request, auth, context too long)."""
-
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-
-
-class LLMBadOutput(LLMError):
-    """The endpoint answered, but not with what was asked for (malformed or invalid JSON)."""
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -107,9 +88,7 @@ class LLMClient:
         self._retry_wait_s = retry_wait_s
         key = settings.llm.api_key
         self._api_key = key.get_secret_value() if key is not None else "sk-no-key"
-        self._timeout = openai.Timeout(
-            settings.llm.timeout_s, connect=settings.llm.connect_timeout_s
-        )
+        self._timeout = openai.Timeout(settings.llm.timeout_s, connect=settings.llm.connect_timeout_s)
         self._lock = threading.Lock()
         self._base_url: str | None = None
         self._sync: openai.OpenAI | None = None
@@ -270,9 +249,7 @@ class LLMClient:
                 msg = f"LLM endpoint {where} failed with HTTP {code} ({attempts} attempts)"
             else:
                 detail = "" if code in (401, 403) else f": {self._scrub(str(exc.message))[:300]}"
-                return LLMRejected(
-                    f"LLM endpoint {where} rejected the request (HTTP {code}){detail}", code
-                )
+                return LLMRejected(f"LLM endpoint {where} rejected the request (HTTP {code}){detail}", code)
         elif isinstance(exc, openai.APIResponseValidationError | ValueError | TypeError):
             return LLMBadOutput(f"LLM endpoint {where} returned a malformed response")
         elif isinstance(exc, _STREAM_ERRORS):
@@ -291,9 +268,7 @@ class LLMClient:
             raise LLMBadOutput(f"LLM endpoint {self.endpoint} returned no text")
         usage = getattr(completion, "usage", None)
         if usage is not None:
-            log.debug(
-                "usage: prompt=%s completion=%s", usage.prompt_tokens, usage.completion_tokens
-            )
+            log.debug("usage: prompt=%s completion=%s", usage.prompt_tokens, usage.completion_tokens)
         return content
 
     def _check_json(self, text: str, completion: ChatCompletion) -> str:
@@ -337,9 +312,7 @@ class LLMClient:
         temperature: float | None = None,
     ) -> Any:
         """Like :meth:`chat` with a schema, returning the parsed JSON value."""
-        text = self.chat(
-            messages, max_tokens=max_tokens, json_schema=json_schema, temperature=temperature
-        )
+        text = self.chat(messages, max_tokens=max_tokens, json_schema=json_schema, temperature=temperature)
         return json.loads(text, strict=False)
 
     def stream(

@@ -132,6 +132,9 @@ class LocalLLMServer:
             "--n_threads", str(self.threads),
             "--n_threads_batch", str(self.threads),
             "--n_ctx", str(self.n_ctx),
+            # llama-cpp-python's default cuts a streaming answer short as soon as another
+            # request arrives: concurrent users would get truncated answers. Queue them instead.
+            "--interrupt_requests", "False",
             *self.extra_args,
         ]  # fmt: skip
 
@@ -184,9 +187,7 @@ class LocalLLMServer:
                 self._proc = None
                 if "address already in use" in tail.lower():
                     raise _PortTaken()
-                raise LocalServerError(
-                    f"llama.cpp server exited during startup; last output:\n{tail}"
-                )
+                raise LocalServerError(f"llama.cpp server exited during startup; last output:\n{tail}")
             if self._healthy():
                 log.info(
                     "llama.cpp server up at %s in %.1f s",

@@ -302,8 +302,7 @@ def _resolve_hf(ref: str) -> Path:
         offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
         hint = " (HF_HUB_OFFLINE is set and the file is not in the cache)" if offline else ""
         raise ModelNotInstalled(
-            f"could not get {filename} from Hugging Face repo {repo_id}{hint}: "
-            f"{type(exc).__name__}: {exc}"
+            f"could not get {filename} from Hugging Face repo {repo_id}{hint}: {type(exc).__name__}: {exc}"
         ) from exc
     path = Path(local)
     _check_gguf_magic(path)

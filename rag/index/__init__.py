@@ -1,6 +1,10 @@
-"""Indexing: chunking, embeddings into Chroma, the BM25 index and paper records next to it."""
+"""Indexing: chunking, embeddings into Chroma, the BM25 index and paper records next to it.
 
-from .ingest import IngestReport, delete_papers, ingest
+Writing lives in :mod:`rag.index.ingest` (``ingest``, ``delete_papers``, ``IngestReport``); it
+imports llama-index (chunking, the vector-store integration), so it is not imported here: a
+process that only searches never pays for that import.
+"""
+
 from .store import ScholiumIndex
 
-__all__ = ["IngestReport", "ScholiumIndex", "delete_papers", "ingest"]
+__all__ = ["ScholiumIndex"]

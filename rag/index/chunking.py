@@ -11,6 +11,9 @@ from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 from ..settings import ChunkSettings
 from ..tokens import encoding
 from ..types import Paper
+from .ids import chunk_id, paper_of
+
+__all__ = ["Chunker", "chunk_id", "embed_text", "paper_metadata", "paper_of", "to_document"]
 
 EMBED_TEMPLATE = "{value}"
 
@@ -57,16 +60,6 @@ def to_document(paper: Paper) -> Document:
         metadata_template="{value}",
         text_template="{metadata_str}\n{content}",
     )
-
-
-def chunk_id(paper_id: str, content_hash: str, index: int) -> str:
-    """Chunk ids carry the paper id and content hash, so a changed abstract gets new ids."""
-    return f"{paper_id}:{content_hash}:{index}"
-
-
-def paper_of(chunk: str) -> str:
-    """The paper id inside a chunk id."""
-    return chunk.split(":", 1)[0]
 
 
 class Chunker:

@@ -26,6 +26,7 @@ from ..types import Paper
 from .chunking import Chunker, embed_text, paper_metadata, paper_of
 from .lock import index_lock
 from .store import ScholiumIndex
+from .vector_store import ChromaStore
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,21 @@ class IngestReport:
         return asdict(self)
 
 
-def _papers_in_index(chunks: dict[str, dict[str, Any]]) -> dict[str, tuple[tuple[str, ...], list[str]]]:
-    """paper id → (its source files, all its chunk ids)."""
+def _papers_in_index(store: ChromaStore, incoming: set[str]) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """paper id → (its source files, all its chunk ids).
+
+    Reads ids only (paper id and content hash are in the chunk id); source files are read
+    for papers of this ingest that are already indexed, from one chunk each (a paper's chunks
+    are always relabelled together).
+    """
+    chunks: dict[str, list[str]] = {}
+    for chunk in store.chunk_ids():
+        chunks.setdefault(paper_of(chunk), []).append(chunk)
+    stored = store.get([ids[0] for pid, ids in chunks.items() if pid in incoming])
     out: dict[str, tuple[tuple[str, ...], list[str]]] = {}
-    for chunk, meta in chunks.items():
-        pid = str(meta.get("paper_id") or paper_of(chunk))
-        sources, ids = out.get(pid, ((), []))
-        ids.append(chunk)
-        stored = tuple(s for s in str(meta.get("sources", "")).split("|") if s)
-        out[pid] = (tuple(dict.fromkeys(sources + stored)), ids)
+    for pid, ids in chunks.items():
+        meta = stored.get(ids[0], ("", {}))[1]
+        out[pid] = (tuple(s for s in str(meta.get("sources", "")).split("|") if s), ids)
     return out
 
 
@@ -89,7 +96,7 @@ def ingest(
 
     with index_lock(settings.index_dir):
         store = index.chroma
-        existing = _papers_in_index(store.chunk_metadata())
+        existing = _papers_in_index(store, {p.id for p in papers})
         todo: list[Paper] = []
         stale: list[str] = []
         relabel: list[tuple[Paper, list[str]]] = []
@@ -126,7 +133,7 @@ def ingest(
         nodes = index_chunker(index).chunk(todo)
         report.seconds["chunk"] = time.perf_counter() - clock
         # A re-run after a kill finds some of these chunks already stored: skip them.
-        present = set(store.get([n.node_id for n in nodes])) if nodes else set()
+        present = store.existing([n.node_id for n in nodes])
         nodes = [n for n in nodes if n.node_id not in present]
         _embed_and_write(index, nodes, report)
         for paper, ids in relabel:  # same text, new source file: update metadata, no re-embedding
@@ -181,12 +188,18 @@ def _embed_and_write(index: ScholiumIndex, nodes: list[TextNode], report: Ingest
             vectors = index.embed_model.get_text_embedding_batch([embed_text(n) for n in part])
             for node, vector in zip(part, vectors, strict=True):
                 node.embedding = vector
+                # The SOURCE relation would store a second copy of the paper's metadata in
+                # every record's node JSON (chunk ids already name the paper).
+                node.relationships = {}
             embed_s += time.perf_counter() - clock
             clock = time.perf_counter()
             index.chroma.store.add(list[BaseNode](part))
             write_s += time.perf_counter() - clock
             report.chunks_embedded += len(part)
             bar.update(len(part))
+    close = getattr(index.embed_model, "close", None)
+    if callable(close):  # embedding worker processes (if any) are not needed between ingests
+        close()
     report.seconds["embed"] = embed_s
     report.seconds["write"] = write_s
 
@@ -195,7 +208,7 @@ def delete_papers(index: ScholiumIndex, paper_ids: list[str]) -> int:
     """Remove papers (all their chunks) from the index; returns the number of chunks removed."""
     with index_lock(index.settings.index_dir):
         wanted = set(paper_ids)
-        ids = [c for c, m in index.chroma.chunk_metadata().items() if str(m.get("paper_id")) in wanted]
+        ids = [c for c in index.chroma.chunk_ids() if paper_of(c) in wanted]
         if ids:
             index.chroma.set_generation(f"dirty-{uuid.uuid4().hex}")
             index.chroma.delete(ids)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ class LexicalIndex:
     chunk_ids: list[str]
     meta: list[dict[str, Any]]
     stamp: str
+    _rows: dict[str, int] | None = field(default=None, init=False, repr=False)
+    _masks: dict[Hashable, np.ndarray[Any, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def build(
@@ -46,6 +49,23 @@ class LexicalIndex:
             retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, chunk_ids, meta, stamp)
 
+    def meta_of(self, chunk_id: str) -> dict[str, Any]:
+        """The filterable fields of a chunk (empty if it is not in this index)."""
+        if self._rows is None:
+            self._rows = {c: i for i, c in enumerate(self.chunk_ids)}
+        row = self._rows.get(chunk_id)
+        return self.meta[row] if row is not None else {}
+
+    def mask(self, keep: Callable[[dict[str, Any]], bool], *, key: Hashable) -> np.ndarray[Any, Any]:
+        """A 0/1 weight per row (``keep(meta)``), cached under ``key`` for this generation."""
+        cached = self._masks.get(key)
+        if cached is None:
+            cached = np.fromiter((keep(m) for m in self.meta), dtype=np.float32, count=len(self.meta))
+            if len(self._masks) >= 32:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[key] = cached
+        return cached
+
     def search(self, query: str, k: int, mask: np.ndarray[Any, Any] | None = None) -> list[tuple[str, float]]:
         """Top ``k`` ``(chunk_id, bm25 score)`` pairs with a positive score."""
         if not self.chunk_ids:
@@ -55,7 +75,7 @@ class LexicalIndex:
             return []
         k = min(k, len(self.chunk_ids))
         docs, scores = self.retriever.retrieve(
-            tokens, k=k, show_progress=False, n_threads=1, weight_mask=mask
+            tokens, k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
         return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 

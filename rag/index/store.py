@@ -1,39 +1,153 @@
 """The index as one object: Chroma chunks + the BM25 index derived from them + the
-embedding model. Opening it repairs a lexical index left stale by an interrupted ingest."""
+embedding model. Opening it repairs a lexical index left stale by an interrupted ingest.
+
+With a ``chroma run`` server, other processes write the same collection: the ingest stamp is
+re-read from the server (at most every ``GENERATION_RECHECK_S``) so a long-running reader picks up
+their BM25 generation, and failures of the server are reported as ``VectorStoreUnavailable``
+(see :meth:`ScholiumIndex.guard`) instead of raw HTTP errors.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
+from types import TracebackType
 from typing import Any
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
+import httpx
+from chromadb.errors import InternalError, NotFoundError
 
-from ..embeddings import build_embed_model
+from ..embeddings import Embedder, build_embed_model
 from ..settings import Settings
-from .chunking import paper_of
+from .ids import paper_of
 from .lexical import LexicalIndex
 from .lock import IndexBusy, index_lock
 from .papers import PaperStore
-from .vector_store import ChromaStore
+from .vector_store import ChromaStore, VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
 LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories")
+# Server mode: one request to the Chroma server may take at most this long (chromadb's own
+# HTTP client waits forever, so a hung server would hang every question).
+CHROMA_HTTP_TIMEOUT_S = 30.0
+# Server mode: how often a reader re-reads the collection's ingest stamp from the server.
+GENERATION_RECHECK_S = 2.0
+
+
+class CollectionReplaced(VectorStoreUnavailable):
+    """The collection this index had open was deleted or re-created on the Chroma server."""
+
+
+def _raised_in_chroma(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of the Chroma client (not, say, the LLM's HTTP client)."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("chromadb", "llama_index.vector_stores.chroma")):
+            return True
+        tb = tb.tb_next
+    return isinstance(exc, NotFoundError)
+
+
+def _bound_http_timeout(store: ChromaStore, seconds: float) -> None:
+    """Give the HTTP client of a server-mode store a timeout (chromadb sets none)."""
+    session = getattr(getattr(store.client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+    else:  # pragma: no cover - a chromadb release with another layout
+        log.debug("cannot set a timeout on the Chroma HTTP client (%r)", type(session))
 
 
 class ScholiumIndex:
     """Opened lazily: Chroma on first use, the embedding model on first embed."""
 
-    def __init__(self, settings: Settings, embed_model: BaseEmbedding | None = None) -> None:
+    def __init__(self, settings: Settings, embed_model: Embedder | None = None) -> None:
         self.settings = settings
         self._embed_model = embed_model
         self._lexical: LexicalIndex | None = None
+        self._lexical_for: str | None = None  # the generation ``_lexical`` was chosen for
+        self._lexical_lock = threading.Lock()
+        self._generation_read = 0.0
 
     @cached_property
     def chroma(self) -> ChromaStore:
         """The Chroma collection of chunks."""
-        return ChromaStore(self.settings)
+        store = ChromaStore(self.settings)
+        if self.settings.chroma.url:
+            _bound_http_timeout(store, CHROMA_HTTP_TIMEOUT_S)
+        self._generation_read = time.monotonic()
+        return store
+
+    @property
+    def server_mode(self) -> bool:
+        """Whether Chroma is a ``chroma run`` server (shared with other processes)."""
+        return bool(self.settings.chroma.url)
+
+    def reopen_chroma(self) -> None:
+        """Forget the open collection: the next use reconnects and opens it afresh."""
+        self.__dict__.pop("chroma", None)
+
+    def refresh_generation(self, *, force: bool = False) -> None:
+        """Server mode: re-read the collection (its ingest stamp) from the server, at most every
+        ``GENERATION_RECHECK_S`` unless ``force``; another process may have ingested since.
+
+        Reopens the collection if it was deleted or re-created there.
+        """
+        if not self.server_mode or "chroma" not in self.__dict__:
+            return
+        now = time.monotonic()
+        if not force and now - self._generation_read < GENERATION_RECHECK_S:
+            return
+        self._generation_read = now
+        store = self.chroma
+        try:
+            fresh = store.client.get_collection(self.settings.chroma.collection, embedding_function=None)
+        except NotFoundError:
+            fresh = None
+        if fresh is None or fresh.id != store.collection.id:
+            log.warning("the Chroma collection was replaced on the server; reopening it")
+            self.reopen_chroma()
+            return
+        store.collection = fresh  # same collection, current metadata (the ingest stamp)
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Report failures of the Chroma server as ``VectorStoreUnavailable`` with a clear
+        message (the next request reconnects by itself); a collection that vanished from the
+        server is reopened on next use and reported as ``CollectionReplaced``."""
+        try:
+            yield
+        except VectorStoreUnavailable:
+            raise
+        except Exception as exc:
+            known = (httpx.TransportError, httpx.HTTPStatusError, NotFoundError, InternalError)
+            if not self.server_mode or not isinstance(exc, known) or not _raised_in_chroma(exc):
+                raise
+            url = self.settings.chroma.url
+            if isinstance(exc, NotFoundError):
+                self.reopen_chroma()
+                raise CollectionReplaced(
+                    f"the collection {self.settings.chroma.collection!r} is gone from the Chroma "
+                    f"server at {url} (deleted or re-created); it is reopened on the next request"
+                ) from exc
+            if isinstance(exc, httpx.TimeoutException):
+                raise VectorStoreUnavailable(
+                    f"the Chroma server at {url} did not answer within {CHROMA_HTTP_TIMEOUT_S:g} s "
+                    f"({type(exc).__name__}) — is it overloaded or stopped?"
+                ) from exc
+            if isinstance(exc, httpx.TransportError):
+                raise VectorStoreUnavailable(
+                    f"lost the connection to the Chroma server at {url} ({type(exc).__name__}: {exc}) "
+                    "— is `chroma run` up? Scholium reconnects on the next request."
+                ) from exc
+            raise VectorStoreUnavailable(
+                f"the Chroma server at {url} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     @cached_property
     def papers(self) -> PaperStore:
@@ -41,7 +155,7 @@ class ScholiumIndex:
         return PaperStore(self.settings.index_dir / "papers.sqlite")
 
     @property
-    def embed_model(self) -> BaseEmbedding:
+    def embed_model(self) -> Embedder:
         """The embedding model (loaded on first use)."""
         if self._embed_model is None:
             self._embed_model = build_embed_model(self.settings.embed)
@@ -49,24 +163,42 @@ class ScholiumIndex:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from Chroma if it does not match the collection."""
+        """The BM25 index, rebuilt from Chroma if it does not match the collection.
+
+        Thread-safe. While another process ingests (the collection is stamped ``dirty-…``),
+        the published index is served as it is, loaded once (not once per query), until the
+        new generation lands.
+        """
+        self.refresh_generation()
         generation = self.chroma.generation
-        if self._lexical is not None and self._lexical.stamp == generation:
+        current = self._lexical
+        if current is not None and self._serves(current, generation):
+            return current
+        with self._lexical_lock:  # one thread loads or rebuilds; the others then reuse it
+            generation = self.chroma.generation
+            current = self._lexical
+            if current is not None and self._serves(current, generation):
+                return current
+            loaded = LexicalIndex.load(self.settings.index_dir)
+            if loaded is not None and generation is not None and loaded.stamp == generation:
+                self._lexical, self._lexical_for = loaded, generation
+                return loaded
+            try:
+                with index_lock(self.settings.index_dir):
+                    if generation and generation.startswith("dirty-"):
+                        log.warning("the last ingest did not finish; run `scholium ingest` to complete it")
+                    self._lexical = self.rebuild_lexical()
+                    self._lexical_for = self._lexical.stamp
+            except IndexBusy:
+                # An ingest is writing right now: serve what is published (or an in-memory
+                # build) and pick up the new generation when it lands.
+                self._lexical = loaded or current or self._build_lexical(uuid.uuid4().hex)
+                self._lexical_for = generation
             return self._lexical
-        loaded = LexicalIndex.load(self.settings.index_dir)
-        if loaded is not None and generation is not None and loaded.stamp == generation:
-            self._lexical = loaded
-            return loaded
-        try:
-            with index_lock(self.settings.index_dir):
-                if generation and generation.startswith("dirty-"):
-                    log.warning("the last ingest did not finish; run `scholium ingest` to complete it")
-                self._lexical = self.rebuild_lexical()
-        except IndexBusy:
-            # An ingest is writing right now (server mode): serve what is published, or an
-            # in-memory build, and pick up the new generation when it lands.
-            self._lexical = loaded or self._build_lexical(uuid.uuid4().hex)
-        return self._lexical
+
+    def _serves(self, index: LexicalIndex, generation: str | None) -> bool:
+        """Whether ``index`` is the one to use for the collection's ``generation``."""
+        return generation is not None and generation in (index.stamp, self._lexical_for)
 
     def rebuild_lexical(self, stamp: str | None = None) -> LexicalIndex:
         """Rebuild BM25 from the chunks in Chroma, publish it and stamp the collection.
@@ -99,3 +231,4 @@ class ScholiumIndex:
     def forget_lexical(self) -> None:
         """Drop the in-memory BM25 index so the next use reloads it."""
         self._lexical = None
+        self._lexical_for = None

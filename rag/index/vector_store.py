@@ -4,7 +4,9 @@ server via HttpClient when ``chroma.url`` is set."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import chromadb
@@ -12,12 +14,19 @@ import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaClientSettings
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from ..settings import Settings
 
+if TYPE_CHECKING:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
 log = logging.getLogger(__name__)
 GENERATION_KEY = "scholium_generation"
+# Keys llama-index's ChromaVectorStore adds to each record's metadata (node JSON, document ids);
+# never shown to callers.
+NODE_KEYS = frozenset({"_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id"})
+# Chroma keeps SQLite statements under SQLite's variable limit only for bounded id lists.
+ID_BATCH = 5000
 
 
 class VectorStoreUnavailable(RuntimeError):
@@ -58,7 +67,8 @@ class ChromaStore:
         self.client = make_client(settings)
         # embedding_function=None: never let Chroma's downloading default embedder run.
         self.collection: Collection = self._create()
-        self.store = ChromaVectorStore(chroma_collection=self.collection)
+        self._store: ChromaVectorStore | None = None
+        self._store_for: Collection | None = None
         self._verify()
 
     def _create(self) -> Collection:
@@ -114,13 +124,35 @@ class ChromaStore:
             )
         # Force readers to rebuild the lexical index against what survived.
         self.set_generation(f"dirty-repaired-{generation}")
-        self.store = ChromaVectorStore(chroma_collection=self.collection)
+        self._store = None
+
+    @property
+    def store(self) -> ChromaVectorStore:
+        """llama-index's vector store over the collection (used for writes; imported on
+        first use, which keeps llama-index out of a read-only process's start-up)."""
+        if self._store is None or self._store_for is not self.collection:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._store = ChromaVectorStore(chroma_collection=self.collection)
+            self._store_for = self.collection
+        return self._store
 
     def count(self) -> int:
         """Number of chunks stored."""
         return self.collection.count()
 
-    def chunk_metadata(self, page: int = 5000) -> dict[str, dict[str, Any]]:
+    def chunk_ids(self, page: int = 20000) -> list[str]:
+        """Every chunk id (ids only: much cheaper than reading metadata)."""
+        out: list[str] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=page, offset=offset)
+            out.extend(got["ids"])
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def chunk_metadata(self, page: int = ID_BATCH) -> dict[str, dict[str, Any]]:
         """Every chunk id with its metadata (paged, so large collections stay bounded)."""
         out: dict[str, dict[str, Any]] = {}
         offset = 0
@@ -129,31 +161,60 @@ class ChromaStore:
             ids = got["ids"]
             metas = got["metadatas"] or [{}] * len(ids)
             for chunk, meta in zip(ids, metas, strict=True):
-                out[chunk] = dict(meta or {})
+                out[chunk] = _public(meta)
             if len(ids) < page:
                 return out
             offset += page
 
-    def iter_documents(self, page: int = 5000) -> Any:
+    def iter_documents(self, page: int = ID_BATCH) -> Iterator[tuple[list[str], list[str], list[Any]]]:
         """Yield ``(ids, documents, metadatas)`` pages of the whole collection."""
         offset = 0
         while True:
             got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-            yield got["ids"], got["documents"] or [], got["metadatas"] or []
+            yield got["ids"], list(got["documents"] or []), list(got["metadatas"] or [])
             if len(got["ids"]) < page:
                 return
             offset += page
 
     def get(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Text and metadata of the given chunks."""
-        if not ids:
-            return {}
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        docs = got["documents"] or [""] * len(got["ids"])
-        metas = got["metadatas"] or [{}] * len(got["ids"])
-        return {i: (d or "", dict(m or {})) for i, d, m in zip(got["ids"], docs, metas, strict=True)}
+        """Text and metadata of the given chunks (missing ids are left out)."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        for start in range(0, len(ids), ID_BATCH):
+            got = self.collection.get(ids=ids[start : start + ID_BATCH], include=["documents", "metadatas"])
+            docs = got["documents"] or [""] * len(got["ids"])
+            metas = got["metadatas"] or [{}] * len(got["ids"])
+            for chunk, doc, meta in zip(got["ids"], docs, metas, strict=True):
+                out[chunk] = (doc or "", _public(meta))
+        return out
 
-    def delete(self, ids: list[str], batch: int = 5000) -> None:
+    def existing(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` are stored."""
+        found: set[str] = set()
+        for start in range(0, len(ids), ID_BATCH):
+            found.update(self.collection.get(ids=ids[start : start + ID_BATCH], include=[])["ids"])
+        return found
+
+    def nearest(
+        self, vector: list[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` chunks nearest to ``vector`` as ``(chunk id, similarity)``, best first.
+
+        Asks Chroma for ids and distances only; text and metadata are fetched by the caller
+        for the few chunks it keeps. Similarity is ``exp(-distance)``, as llama-index's
+        ChromaVectorStore reports it (the relevance thresholds are calibrated on it).
+        """
+        if n <= 0:
+            return []
+        got = self.collection.query(
+            query_embeddings=np.asarray([vector], dtype=np.float32),
+            n_results=n,
+            include=["distances"],
+            where=where,
+        )
+        distances = (got["distances"] or [[]])[0]
+        return [(chunk, math.exp(-float(d))) for chunk, d in zip(got["ids"][0], distances, strict=True)]
+
+    def delete(self, ids: list[str], batch: int = ID_BATCH) -> None:
         """Delete chunks by id."""
         for start in range(0, len(ids), batch):
             self.collection.delete(ids=ids[start : start + batch])
@@ -170,3 +231,8 @@ class ChromaStore:
         meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
         meta[GENERATION_KEY] = value
         self.collection.modify(metadata=meta)
+
+
+def _public(meta: Any) -> dict[str, Any]:
+    """A record's metadata without llama-index's bookkeeping keys."""
+    return {k: v for k, v in dict(meta or {}).items() if k not in NODE_KEYS}

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-import numpy as np
-from llama_index.core.vector_stores import VectorStoreQuery
-
-from ..index.chunking import paper_of
+from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..types import ChunkHit, SearchResult
 from .filters import SearchFilters
@@ -28,34 +25,34 @@ class RetrievalTrace:
 class HybridRetriever:
     """Paper-level search over a ScholiumIndex."""
 
+    #: With filters, the dense stage asks for this many times more neighbours and keeps those
+    #: that pass (Chroma's ``where`` scans metadata and is ~100x slower at 100k papers); it falls
+    #: back to ``where`` when too few pass.
+    oversample = 10
+
     def __init__(self, index: ScholiumIndex) -> None:
         self.index = index
         self.settings = index.settings.retrieval
 
     def dense(
         self, query: str, n: int, filters: SearchFilters, trace: RetrievalTrace
-    ) -> dict[str, tuple[ChunkHit, dict[str, Any]]]:
-        """Top ``n`` chunks by cosine similarity, with their metadata."""
+    ) -> list[tuple[str, float]]:
+        """Top ``n`` ``(chunk id, cosine-based similarity)`` pairs, best first."""
         clock = time.perf_counter()
         vector = self.index.embed_model.get_query_embedding(query)
         trace.timings["embed_query"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        where = filters.to_where()
-        result = self.index.chroma.store.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=n),
-            **({"where": where} if where else {}),
-        )
+        chroma = self.index.chroma
+        if filters.empty:
+            hits = chroma.nearest(vector, n)
+        else:
+            lexical = self.index.lexical
+            wide = chroma.nearest(vector, n * self.oversample)
+            hits = [(c, s) for c, s in wide if filters.matches(lexical.meta_of(c))][:n]
+            if len(hits) < n and len(wide) == n * self.oversample:
+                where = filters.to_where()
+                hits = chroma.nearest(vector, n, where)
         trace.timings["dense"] = time.perf_counter() - clock
-        hits: dict[str, tuple[ChunkHit, dict[str, Any]]] = {}
-        for node, sim in zip(result.nodes or [], result.similarities or [], strict=False):
-            hit = ChunkHit(
-                chunk_id=node.node_id,
-                paper_id=str(node.metadata.get("paper_id") or paper_of(node.node_id)),
-                text=node.get_content(),
-                score=float(sim),
-                dense_score=float(sim),
-            )
-            hits[node.node_id] = (hit, dict(node.metadata))
         return hits
 
     def lexical(
@@ -64,9 +61,7 @@ class HybridRetriever:
         """Top ``n`` chunks by BM25."""
         clock = time.perf_counter()
         lexical = self.index.lexical
-        mask = None
-        if not filters.empty:
-            mask = np.array([filters.matches(m) for m in lexical.meta], dtype=np.float32)
+        mask = None if filters.empty else lexical.mask(filters.matches, key=filters)
         hits = lexical.search(query, n, mask=mask)
         trace.timings["lexical"] = time.perf_counter() - clock
         return hits
@@ -86,32 +81,38 @@ class HybridRetriever:
         filters = filters or SearchFilters()
         trace = trace or RetrievalTrace()
         n = max(self.settings.candidates, k * 4)
-        dense = self.dense(query, n, filters, trace) if mode != "lexical" else {}
+        dense = self.dense(query, n, filters, trace) if mode != "lexical" else []
         lexical = self.lexical(query, n, filters, trace) if mode != "dense" else []
         clock = time.perf_counter()
-        rankings = [list(dense)] if dense else []
-        if lexical:
-            rankings.append([c for c, _ in lexical])
+        rankings = [[c for c, _ in ranked] for ranked in (dense, lexical) if ranked]
         fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        dense_scores = dict(dense)
         lexical_scores = dict(lexical)
         # Paper-level ranking: a paper's score is its best chunk's fused score.
         by_paper: dict[str, list[str]] = {}
         for chunk in sorted(fused, key=fused.__getitem__, reverse=True):
             by_paper.setdefault(paper_of(chunk), []).append(chunk)
         papers = [(pid, chunks[: self.settings.chunks_per_paper]) for pid, chunks in by_paper.items()][:k]
-        missing = [c for _, chunks in papers for c in chunks if c not in dense]
-        stored = {
-            c: (ChunkHit(c, paper_of(c), text, 0.0), meta)
-            for c, (text, meta) in self.index.chroma.get(missing).items()
-        }
-        trace.timings["fusion"] = time.perf_counter() - clock
+        # Text and metadata only for the chunks that are returned (one Chroma read).
+        stored = self.index.chroma.get([c for _, chunks in papers for c in chunks])
+        trace.timings["fusion"] = time.perf_counter() - clock  # fusion, grouping and that read
         results: list[SearchResult] = []
         for pid, chunks in papers:
-            hits: list[ChunkHit] = []
-            for chunk in chunks:
-                base, _ = dense.get(chunk) or stored[chunk]
-                hits.append(replace(base, score=fused[chunk], lexical_score=lexical_scores.get(chunk)))
-            meta = (dense.get(chunks[0]) or stored[chunks[0]])[1]
+            chunks = [c for c in chunks if c in stored]  # deleted by a concurrent ingest
+            if not chunks:
+                continue
+            hits = [
+                ChunkHit(
+                    chunk_id=c,
+                    paper_id=pid,
+                    text=stored[c][0],
+                    score=fused[c],
+                    dense_score=dense_scores.get(c),
+                    lexical_score=lexical_scores.get(c),
+                )
+                for c in chunks
+            ]
+            meta = stored[chunks[0]][1]
             results.append(
                 SearchResult(
                     paper_id=pid,

@@ -128,3 +128,33 @@ def test_killed_ingest_leaves_a_consistent_index(tmp_path: Path, real_papers: li
     for chunk in chunks:
         by_paper.setdefault(chunk.split(":")[0], []).append(int(chunk.split(":")[2]))
     assert all(sorted(v) == list(range(len(v))) for v in by_paper.values())
+
+
+def test_id_lists_beyond_sqlite_limits_are_batched(tmp_path: Path) -> None:
+    """A single ingest of >12k new papers used to fail with "too many SQL variables" when it
+    asked Chroma which of its chunk ids already existed: id lookups are batched."""
+    import numpy as np
+
+    from rag.index.vector_store import ChromaStore
+
+    store = ChromaStore(Settings(data_dir=tmp_path / "data", progress=False))
+    ids = [f"p{i:05d}:h:0" for i in range(12_500)]
+    vectors = np.random.default_rng(0).standard_normal((len(ids), 8)).astype(np.float32)
+    for start in range(0, len(ids), 5000):
+        store.collection.add(
+            ids=ids[start : start + 5000],
+            embeddings=vectors[start : start + 5000],
+            documents=[f"text {i}" for i in range(start, min(start + 5000, len(ids)))],
+            metadatas=[
+                {"paper_id": i.split(":")[0], "_node_content": "{}"} for i in ids[start : start + 5000]
+            ],
+        )
+    wanted = [*ids, "missing:h:0"]
+    assert store.existing(wanted) == set(ids)
+    got = store.get(wanted)
+    assert len(got) == len(ids) and got[ids[-1]] == ("text 12499", {"paper_id": "p12499"})
+    assert len(store.chunk_ids()) == len(ids)
+    nearest = store.nearest(vectors[7].tolist(), 3)
+    assert nearest[0][0] == ids[7] and abs(nearest[0][1] - 1.0) < 1e-4
+    store.delete(ids)
+    assert store.count() == 0

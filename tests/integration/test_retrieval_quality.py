@@ -44,3 +44,26 @@ def test_mix_ln_query_ranks_it_first(full_assistant: Assistant) -> None:
     assert results[0].title.startswith("Mix-LN")
     assert len({r.paper_id for r in results}) == len(results) == 5
     assert results[0].chunks and results[0].chunks[0].dense_score is not None
+
+
+@pytest.mark.parametrize("oversample", [10, 1])
+def test_filtered_dense_search_agrees_with_chromas_where(
+    full_assistant: Assistant, monkeypatch: pytest.MonkeyPatch, oversample: int
+) -> None:
+    """Filtered dense search over-fetches and post-filters (fast at scale) and falls back to
+    Chroma's ``where`` when too few candidates pass (``oversample=1`` forces that): either way
+    it returns what a ``where`` query returns, and only chunks that pass the filter."""
+    from rag.retrieve import HybridRetriever, RetrievalTrace, SearchFilters
+
+    retriever = HybridRetriever(full_assistant.index)
+    monkeypatch.setattr(retriever, "oversample", oversample)
+    source = full_assistant.source_files()[0]
+    filters = SearchFilters(source=source)
+    lexical = full_assistant.index.lexical
+    for row in _labelled()[:8]:
+        query = str(row["question"])
+        hits = retriever.dense(query, 20, filters, RetrievalTrace())
+        assert hits and all(filters.matches(lexical.meta_of(c)) for c, _ in hits)
+        vector = full_assistant.index.embed_model.get_query_embedding(query)
+        reference = full_assistant.index.chroma.nearest(vector, 20, filters.to_where())
+        assert [c for c, _ in hits] == [c for c, _ in reference]

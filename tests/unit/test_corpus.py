@@ -96,7 +96,11 @@ def test_bad_encoding_is_reported_and_rest_ingests(tmp_path: Path) -> None:
     papers, warnings = _warnings_for(path)
     assert len(papers) == 2
     assert warnings[0].line == 1 and "UTF-8" in warnings[0].message
-    assert "\ufffd" in papers[0].title
+    assert papers[0].title == "Café Networks"  # a Latin-1/CP1252 line is decoded as such
+    # A line mixing valid UTF-8 with a broken byte keeps the UTF-8 and marks the broken byte.
+    path.write_bytes(b"Caf\xc3\xa9 \xe9 Net\n" + ABSTRACT.encode())
+    papers, warnings = _warnings_for(path)
+    assert papers[0].title == "Café \ufffd Net" and "replaced" in warnings[0].message
 
 
 def test_huge_line_is_skipped_without_losing_the_rest(tmp_path: Path) -> None:

@@ -4,14 +4,16 @@ model-source resolution (package, folder, hub)."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from rag.embeddings import EmbeddingModelNotFound, LocalSentenceEmbedding, resolve_model_dir
+from rag.embeddings import EmbeddingModelNotFound, LocalSentenceEmbedding, resolve_model_dir, to_llama_index
 from rag.embeddings.bert import BertSentenceEncoder
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "minilm_reference.json"
@@ -37,12 +39,16 @@ def test_batching_and_order_do_not_change_vectors(encoder: BertSentenceEncoder) 
     assert encoder.encode([]).shape == (0, 384)
 
 
-def test_llama_index_wrapper_gives_unit_vectors() -> None:
+def test_embedder_and_its_llama_index_wrapper_give_the_same_unit_vectors() -> None:
     model = LocalSentenceEmbedding(threads=1)
     vector = np.array(model.get_query_embedding("pruning neural networks"))
     assert vector.shape == (384,) and abs(np.linalg.norm(vector) - 1) < 1e-4
     batch = model.get_text_embedding_batch(["a", "b", "c"])
     assert len(batch) == 3
+    wrapped = to_llama_index(model)
+    assert isinstance(wrapped, BaseEmbedding) and to_llama_index(wrapped) is wrapped
+    np.testing.assert_allclose(wrapped.get_query_embedding("pruning neural networks"), vector, atol=1e-6)
+    np.testing.assert_allclose(wrapped.get_text_embedding_batch(["a", "b", "c"]), batch, atol=1e-6)
 
 
 def test_folder_source(tmp_path: Path) -> None:
@@ -82,3 +88,26 @@ def test_hub_source_uses_the_local_hub_cache(tmp_path: Path, monkeypatch: pytest
     folder = resolve_model_dir("hf:sentence-transformers/all-MiniLM-L6-v2")
     assert (folder / "model.safetensors").is_file()
     assert hub.constants.HF_HUB_OFFLINE
+
+
+def test_worker_processes_give_the_in_process_vectors_and_survive_a_dead_worker(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    texts = [f"sentence number {i} about {'pruning ' * (i % 7)}transformers" for i in range(40)]
+    model = LocalSentenceEmbedding(workers=2, embed_batch_size=8)
+    model.POOL_MIN = 16  # instance override: use the pool for this small batch
+    try:
+        pooled = np.array(model.get_text_embedding_batch(texts))
+        assert model._pool is not None and len(model._pool._workers) == 2
+        local = np.array(LocalSentenceEmbedding(workers=1).get_text_embedding_batch(texts))
+        np.testing.assert_allclose(pooled, local, atol=1e-5)
+        model._pool._workers[0].process.kill()
+        model._pool._workers[0].process.wait()
+        workers = model._pool._workers
+        with caplog.at_level(logging.WARNING, logger="rag.embeddings.model"):
+            again = np.array(model.get_text_embedding_batch(texts))  # falls back in-process
+        assert "embedding workers failed" in caplog.text and "exited" in caplog.text
+        np.testing.assert_allclose(again, local, atol=1e-5)
+        assert model._pool is None and all(w.process.poll() is not None for w in workers)
+    finally:
+        model.close()

@@ -1,0 +1,101 @@
+"""Text from the corpus and from users is data, never prompt structure.
+
+llama.cpp (like most chat servers) renders the chat template and then tokenizes the result with
+special-token parsing on, so the literal text ``<|im_start|>system`` inside an abstract or a
+question becomes Qwen's real control token and opens a forged system turn. Before any such
+text goes into a prompt, chat-template control tokens are rewritten into inert look-alikes
+(``<|im_start|>`` → ``(im_start)``), and, in evidence, a sentence that opens with a chat role
+or prompt-section label (``System:``, ``Question:``) loses the colon that makes it one.
+
+Ordinary text is returned unchanged, so prompts (and recorded responses) without such
+tokens stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+
+# <|im_start|>, <|eot_id|>, <|endoftext|>, <|start_header_id|> ... and DeepSeek's full-width
+# <｜begin▁of▁sentence｜>; also the bare </|...|> and <|...> halves some templates use.
+_PIPE_TOKEN = re.compile(r"<\s*/?\s*[|｜]\s*([^<>|｜\n]{0,64}?)\s*[|｜]?\s*>")
+# Named control tokens of the common chat templates (Llama 2, Mistral, Gemma, Qwen tools, R1).
+_NAMED_TOKEN = re.compile(
+    r"<\s*(/?)\s*(s|unk|pad|bos|eos|start_of_turn|end_of_turn|tool_call|tool_response|think"
+    r"|im_start|im_end|endoftext|eot|system|user|assistant)\s*>"
+    r"|\[\s*(/?)\s*(INST|SYS|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|SYSTEM_PROMPT)\s*\]"
+    r"|<<\s*(/?)\s*SYS\s*>>",
+    re.IGNORECASE,
+)
+# A chat role or a section label of our prompts at the start of a sentence.
+_ROLE_LABEL = re.compile(
+    r"(^|(?<=[.!?]\s)|(?<=\n))(\W{0,4})(system|assistant|user|human|developer|tool|question|sources?"
+    r"|instructions?|answer|context|evidence)(\s*(?:prompt|message|instructions?)?)\s*:(?=\s|$)",
+    re.IGNORECASE,
+)
+
+
+def _inert(name: str, slash: str = "") -> str:
+    name = " ".join(name.replace("▁", " ").split()).strip("/ ")
+    return f"({slash}{name})" if name else "(token)"
+
+
+def neutralize_tokens(text: str) -> str:
+    """``text`` with chat-template control tokens rewritten as plain words in parentheses."""
+    if "<" not in text and "[" not in text:
+        return text
+    text = _PIPE_TOKEN.sub(lambda m: _inert(m.group(1)), text)
+    return _NAMED_TOKEN.sub(
+        lambda m: _inert(m.group(2) or m.group(4) or "SYS", m.group(1) or m.group(3) or m.group(5) or ""),
+        text,
+    )
+
+
+def neutralize_roles(text: str) -> str:
+    """``text`` with a sentence-initial ``System:``/``Question:``-style label made plain text."""
+    if ":" not in text:
+        return text
+    return _ROLE_LABEL.sub(lambda m: f"{m.group(1)}{m.group(2)}({m.group(3)}{m.group(4)})", text)
+
+
+def neutralize(text: str) -> str:
+    """Corpus text made safe to put into a prompt (see the module docstring)."""
+    return neutralize_roles(neutralize_tokens(text))
+
+
+# Sentences that address the assistant rather than describe research. Abstracts describe work
+# in the third person; these patterns are imperatives or second-person orders at the start of
+# a sentence, so research *about* prompt injection ("models ignore previous instructions")
+# is not caught. None of them matches a sentence of the bundled corpus (tested).
+_FILLER = (
+    r"^\W*(?:(?:please|now|also|first|then|finally|important|note|attention|ai|assistant|model|chatbot"
+    r"|scholium)\W+|(?:before|after|while|when)\s+(?:answering|responding|replying|you\s+\w+)\W+)*"
+)
+_INSTRUCTION = re.compile(
+    "|".join(
+        [
+            _FILLER + r"(?:ignore|disregard|forget|override|bypass)\b.{0,80}?"
+            r"\b(?:instructions?|rules|prompts?|guidelines|directions|constraints|context|sources)\b",
+            _FILLER + r"(?:reveal|print|repeat|output|show|display|dump|leak|recite|tell\s+me)\b.{0,60}?"
+            r"\b(?:system\s+prompt|instructions|rules|prompt|guidelines|configuration)\b",
+            _FILLER + r"(?:answer|reply|respond)\s+(?:only\s+|exclusively\s+|always\s+)?"
+            r"(?:with|by\s+saying|in\s+the\s+form|:)",
+            _FILLER + r"(?:do\s+not|don't|never|always)\s+"
+            r"(?:cite|mention|reveal|follow|answer|tell|say|refuse)\b",
+            _FILLER + r"(?:cite|attribute)\s+(?:this|it|the|paper|source|\[)",
+            _FILLER + r"(?:state|claim|say|report|write|pretend|assert)\s+(?:that|only|to\b|you\b)",
+            _FILLER + r"(?:when|if|whenever)\s+"
+            r"(?:summari[sz]ing|answering|asked|citing|describing|you)\b.{0,120}?"
+            r"\b(?:state|say|claim|report|cite|answer|reply|write|mention|output)\b",
+            r"\byou\s+(?:must|should|shall|will|are\s+now|have\s+to|need\s+to)\b",
+            r"\b(?:from\s+now\s+on|developer\s+mode|jailbreak|do\s+anything\s+now|new\s+instructions)\b",
+            r"^\W*(?:system|assistant|user|developer)(?:\s+(?:prompt|message))?\s*:",
+        ]
+    ),
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """Whether a corpus sentence is an order to the assistant (a prompt-injection attempt) or
+    carries chat-template control tokens, rather than a statement about research."""
+    return bool(_INSTRUCTION.search(sentence) or neutralize_tokens(sentence) != sentence)
