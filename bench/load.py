@@ -34,8 +34,7 @@ the embedded LLM the llama.cpp server's RSS is reported too.
 With ``--mode llm`` and no ``llm.base_url`` configured, answers come from the embedded llama.cpp
 server, which generates one answer at a time: latencies then mostly measure queueing. Runs are
 bounded by ``--duration``: when it passes, sessions stop starting turns; ``--hard-stop S`` more
-seconds later the embedded server is stopped so that queued turns end (as fallbacks, counted
-as unserved) instead of running on.
+seconds later, turns still queued are abandoned and their sessions counted as unfinished.
 
 Results: ``bench/results/load_<mode>.json`` and ``.md`` (``--out`` to change the folder).
 """
@@ -790,12 +789,6 @@ def main() -> None:
     parser.add_argument("--chroma-url", help="a `chroma run` server holding the index")
     parser.add_argument("--local-model", help="llm: the embedded model (default: Scholium's, Qwen 1.5B)")
     parser.add_argument(
-        "--no-interrupt",
-        action="store_true",
-        help="llm: run the embedded llama.cpp server with --interrupt_requests False (llama-cpp-python "
-        "otherwise ends a streaming answer early as soon as another request waits)",
-    )
-    parser.add_argument(
         "--hard-stop", type=float, default=600.0, help="abandon turns this long after the deadline"
     )
     parser.add_argument(
@@ -821,27 +814,10 @@ def main() -> None:
     stop: Any = None
     notes: list[str] = []
     if args.mode == "llm" and not settings.llm.base_url:
-        from rag.generate.local_server import LocalLLMServer, get_local_server, stop_local_servers
-        from rag.generate.model_files import resolve_gguf
+        from rag.generate.local_server import get_local_server, stop_local_servers
 
-        if args.no_interrupt:
-            local = settings.local
-            server = LocalLLMServer(
-                resolve_gguf(local.model, settings.models_dir),
-                threads=local.threads,
-                n_ctx=local.n_ctx,
-                startup_timeout_s=local.startup_timeout_s,
-                extra_args=["--interrupt_requests", "False"],
-            )
-            settings = settings.with_overrides(llm={"base_url": server.start()})
-            stop = server.stop
-            notes.append(
-                "The embedded model ran in its own llama.cpp server started with `--interrupt_requests "
-                "False` (`--no-interrupt`), the configuration proposed for `rag/generate/local_server.py`."
-            )
-        else:
-            server = get_local_server(settings)  # started before the clock runs
-            stop = stop_local_servers
+        server = get_local_server(settings)  # started before the clock runs
+        stop = stop_local_servers
         llm_pid = server.pid
     assistant = Assistant(settings)
     try:
@@ -861,11 +837,8 @@ def main() -> None:
     finally:
         if stop is not None:
             stop()
-    if llm_pid is not None:  # the embedded model (our own instance with --no-interrupt)
+    if llm_pid is not None:  # the embedded model
         data["llm_model"] = Path(settings.local.model).name
-        data["llm_endpoint"] = "embedded llama.cpp server" + (
-            " (--interrupt_requests False)" if args.no_interrupt else ""
-        )
     if args.mode == "llm":
         notes.append(
             "The warm-up of an LLM run only retrieves (answers are not deterministic), so the first "

@@ -30,19 +30,21 @@ class SentenceEmbedder:
 
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Unit vectors for ``texts`` (rows in order)."""
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        with self._lock:  # a snapshot: another thread may clear the cache meanwhile
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
             vectors = np.asarray(self.model.get_text_embedding_batch(missing), dtype=np.float32)
             norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            fresh = dict(zip(missing, vectors / norms, strict=True))
+            found.update(fresh)
             with self._lock:
-                if len(self._cache) + len(missing) > self.max_cache:
+                if len(self._cache) + len(fresh) > self.max_cache:
                     self._cache.clear()
-                for text, vector in zip(missing, vectors / norms, strict=True):
-                    self._cache[text] = vector
-        with self._lock:
-            dim = next(iter(self._cache.values())).shape[0] if self._cache else 0
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
+                self._cache.update(fresh)
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([found[t] for t in texts])
 
 
 def lexical_coverage(claim: str, evidence: str) -> float:

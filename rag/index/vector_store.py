@@ -94,6 +94,13 @@ class ChromaStore:
             probe[0, 0] = 1.0
             self.collection.query(query_embeddings=probe, n_results=1)
         except Exception as exc:  # chromadb raises InternalError; its type is not public API
+            if self.settings.chroma.url:
+                # A server manages its own segments; an error here is the server being down or
+                # hung, never a reason to delete and re-create the collection.
+                raise VectorStoreUnavailable(
+                    f"Chroma server at {self.settings.chroma.url} could not search collection "
+                    f"{self.settings.chroma.collection!r}: {type(exc).__name__}: {exc}"
+                ) from exc
             log.error("vector index is damaged (%s); rebuilding it from the stored records", exc)
             self._rebuild()
 

@@ -18,7 +18,6 @@ import pytest
 from bench.load import markdown, run_load
 from rag import Assistant, Settings
 from rag.generate.local_server import (
-    LocalLLMServer,
     ensure_local_server,
     get_local_server,
     stop_local_servers,
@@ -69,23 +68,13 @@ def test_twenty_extractive_sessions(full_assistant: Assistant) -> None:
     assert rss["retained"] < MAX_RETAINED_MB, rss  # after gc + malloc_trim: what is still in use
 
 
-def _interrupts_streams() -> bool:
-    """Whether the embedded server lets a waiting request cut the streaming answer short
-    (llama-cpp-python's default, ``--interrupt_requests True``)."""
-    command = LocalLLMServer(Path("model.gguf"), threads=1, n_ctx=512).command(0)
-    return "--interrupt_requests" not in command
-
-
-@pytest.mark.xfail(
-    _interrupts_streams(),
-    strict=True,
-    reason="the embedded llama.cpp server ends a streaming answer as soon as another request waits "
-    "(llama-cpp-python's interrupt_requests=True): concurrent LLM answers fall back to extractive; "
-    "fix: start it with `--interrupt_requests False` (rag/generate/local_server.py)",
-)
 def test_four_sessions_with_the_embedded_llm(copy_of_full_index: Settings) -> None:
     """4 sessions (2 over HTTP, 2 through the API) asking the embedded LLM at once (SmolLM2-135M:
-    the plumbing, not answer quality): every answer comes from the LLM, none falls back."""
+    the plumbing, not answer quality): every answer comes from the LLM, none falls back.
+
+    llama-cpp-python's server ends a streaming answer early as soon as another request waits
+    unless it runs with ``--interrupt_requests False``; then all but the last of concurrent
+    answers fell back to extractive ones."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python[server] is not installed")
     settings = copy_of_full_index.with_overrides(  # a copy: the model files go to data_dir/models

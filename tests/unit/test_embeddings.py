@@ -111,3 +111,27 @@ def test_worker_processes_give_the_in_process_vectors_and_survive_a_dead_worker(
         assert model._pool is None and all(w.process.poll() is not None for w in workers)
     finally:
         model.close()
+
+
+def test_sentence_cache_is_safe_when_threads_clear_it() -> None:
+    """Threads embedding through one SentenceEmbedder whose cache overflows (and is cleared)
+    constantly still get the right rows, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.answer.support import SentenceEmbedder
+
+    model = LocalSentenceEmbedding()
+    embedder = SentenceEmbedder(model, max_cache=2)
+    texts = [f"sentence {i} about sparse attention" for i in range(6)]
+    expected = {t: np.array(model.get_query_embedding(t)) for t in texts}
+
+    def work(offset: int) -> None:
+        for n in range(8):
+            batch = [texts[(offset + n + j) % len(texts)] for j in range(3)]
+            rows = embedder.embed(batch)
+            for text, row in zip(batch, rows, strict=True):
+                np.testing.assert_allclose(row, expected[text], atol=1e-5)
+
+    with ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(work, i) for i in range(4)]:
+            future.result()
