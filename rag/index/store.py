@@ -24,6 +24,7 @@ from chromadb.errors import InternalError, NotFoundError
 
 from ..embeddings import Embedder, build_embed_model
 from ..settings import Settings
+from . import vector_store
 from .ids import paper_of
 from .lexical import LexicalIndex
 from .lock import IndexBusy, index_lock
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories")
 # Server mode: one request to the Chroma server may take at most this long (chromadb's own
 # HTTP client waits forever, so a hung server would hang every question).
-CHROMA_HTTP_TIMEOUT_S = 30.0
 # Server mode: how often a reader re-reads the collection's ingest stamp from the server.
 GENERATION_RECHECK_S = 2.0
 
@@ -54,15 +54,6 @@ def _raised_in_chroma(exc: BaseException) -> bool:
     return isinstance(exc, NotFoundError)
 
 
-def _bound_http_timeout(store: ChromaStore, seconds: float) -> None:
-    """Give the HTTP client of a server-mode store a timeout (chromadb sets none)."""
-    session = getattr(getattr(store.client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
-    else:  # pragma: no cover - a chromadb release with another layout
-        log.debug("cannot set a timeout on the Chroma HTTP client (%r)", type(session))
-
-
 class ScholiumIndex:
     """Opened lazily: Chroma on first use, the embedding model on first embed."""
 
@@ -78,8 +69,6 @@ class ScholiumIndex:
     def chroma(self) -> ChromaStore:
         """The Chroma collection of chunks."""
         store = ChromaStore(self.settings)
-        if self.settings.chroma.url:
-            _bound_http_timeout(store, CHROMA_HTTP_TIMEOUT_S)
         self._generation_read = time.monotonic()
         return store
 
@@ -137,7 +126,8 @@ class ScholiumIndex:
                 ) from exc
             if isinstance(exc, httpx.TimeoutException):
                 raise VectorStoreUnavailable(
-                    f"the Chroma server at {url} did not answer within {CHROMA_HTTP_TIMEOUT_S:g} s "
+                    f"the Chroma server at {url} did not answer within "
+                    f"{vector_store.CHROMA_HTTP_TIMEOUT_S:g} s "
                     f"({type(exc).__name__}) — is it overloaded or stopped?"
                 ) from exc
             if isinstance(exc, httpx.TransportError):

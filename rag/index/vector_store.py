@@ -29,6 +29,25 @@ NODE_KEYS = frozenset({"_node_content", "_node_type", "document_id", "doc_id", "
 ID_BATCH = 5000
 
 
+#: Seconds a Chroma server request may take (chromadb's HTTP client sets no timeout, so a hung
+#: server would block a question forever).
+CHROMA_HTTP_TIMEOUT_S = 30.0
+
+
+def bound_http_timeout(client: ClientAPI, seconds: float | None = None) -> None:
+    """Give an ``HttpClient``'s session a timeout (default ``CHROMA_HTTP_TIMEOUT_S``; chromadb
+    exposes no setting for it)."""
+    import httpx
+
+    seconds = CHROMA_HTTP_TIMEOUT_S if seconds is None else seconds
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+    else:  # pragma: no cover - a chromadb release with another layout
+        log.debug("cannot set a timeout on the Chroma HTTP client (%r)", type(session))
+
+
 class VectorStoreUnavailable(RuntimeError):
     """Chroma could not be reached or opened; the message says which and how to fix it."""
 
@@ -40,13 +59,19 @@ def make_client(settings: Settings) -> ClientAPI:
     try:
         if url:
             parsed = urlparse(url if "://" in url else f"http://{url}")
+            host = parsed.hostname or "127.0.0.1"
+            port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+            # chromadb's client talks to the server while it is constructed, with no timeout:
+            # ask for a heartbeat ourselves first, so a hung server fails fast and clearly.
+            import httpx
+
+            scheme = "https" if parsed.scheme == "https" else "http"
+            timeout = httpx.Timeout(CHROMA_HTTP_TIMEOUT_S, connect=min(CHROMA_HTTP_TIMEOUT_S, 5.0))
+            httpx.get(f"{scheme}://{host}:{port}/api/v2/heartbeat", timeout=timeout).raise_for_status()
             client: ClientAPI = chromadb.HttpClient(
-                host=parsed.hostname or "127.0.0.1",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                settings=client_settings,
+                host=host, port=port, ssl=parsed.scheme == "https", settings=client_settings
             )
-            client.heartbeat()
+            bound_http_timeout(client)
             return client
         path = settings.chroma_path
         path.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rag import Assistant, Settings
-from rag.index import store as index_store
+from rag.index import vector_store
 from rag.index.vector_store import VectorStoreUnavailable
 from rag.types import Paper
 from ui.app import ChatHandler
@@ -80,7 +80,7 @@ def test_killed_then_restarted_server(
 def test_hung_server_times_out(
     chroma: ChromaServer, small_settings: Settings, real_papers: list[Paper], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index_store, "CHROMA_HTTP_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(vector_store, "CHROMA_HTTP_TIMEOUT_S", 2.0)
     assistant = _server_assistant(small_settings, chroma)
     chroma.pause()  # accepts connections, never answers
     try:
@@ -89,6 +89,22 @@ def test_hung_server_times_out(
     finally:
         chroma.resume()
     _answers_correctly(assistant, real_papers[:6])
+
+
+def test_server_hung_before_the_first_connect_times_out(
+    chroma: ChromaServer, small_settings: Settings, real_papers: list[Paper], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new Assistant whose server is already frozen fails clearly on first use (the timeout is
+    set before Chroma's first heartbeat), and works once the server answers again."""
+    monkeypatch.setattr(vector_store, "CHROMA_HTTP_TIMEOUT_S", 2.0)
+    _server_assistant(small_settings, chroma)  # ingest while the server is healthy
+    fresh = Assistant(small_settings.with_overrides(chroma={"url": chroma.url}))
+    chroma.pause()
+    try:
+        assert _fails_clearly(lambda: fresh.search(real_papers[0].title), match="(?i)chroma") < 10
+    finally:
+        chroma.resume()
+    _answers_correctly(fresh, real_papers[:6])
 
 
 def test_questions_in_flight_while_the_server_restarts(
