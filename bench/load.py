@@ -215,7 +215,7 @@ def api_session(
                     result.echo = answer.question
                     result.cited = tuple(c.paper_id for c in answer.citations)
                     result.abstained = answer.abstained
-                    result.fallback = "fallback" in answer.mode
+                    result.fallback = answer.mode.fallback_reason == "llm_unavailable"
                     result.copy = answer_copy(assistant, answer)
                     history += [
                         {"role": "user", "content": question},

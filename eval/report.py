@@ -6,7 +6,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .aggregate import RETRIEVAL_METRICS, RETRIEVAL_MODES, item_score, worst_items
+from .aggregate import (
+    GAP_THRESHOLD,
+    RETRIEVAL_METRICS,
+    RETRIEVAL_MODES,
+    by_type_and_split,
+    item_score,
+    split_gaps,
+    worst_items,
+)
 
 HEADLINE = [
     ("retrieval.hybrid.hit@5", "retrieval hit@5 (Scholium hybrid; baseline llama-index dense)"),
@@ -18,7 +26,9 @@ HEADLINE = [
     ("citation_precision", "citation precision"),
     ("citation_precision_gold", "citation precision (gold only)"),
     ("citation_recall", "citation recall"),
+    ("gold_cited_rate", "gold paper cited (answerable)"),
     ("multi_gold_recall", "multi: gold recall of cited papers"),
+    ("compare_all_cited_rate", "compare: all compared works cited"),
     ("faithfulness_pipeline", "faithfulness — lexical+embedding judge"),
     ("faithfulness_strict", "faithfulness — strict lexical judge"),
     ("faithfulness_llm", "faithfulness — LLM judge"),
@@ -35,6 +45,7 @@ TYPE_COLUMNS = [
     ("false_abstention_rate", "false abst."),
     ("citation_precision", "cit. P"),
     ("citation_recall", "cit. R"),
+    ("gold_cited_rate", "gold cited"),
     ("faithfulness_pipeline", "faith. (lex+emb)"),
     ("faithfulness_strict", "faith. (strict)"),
     ("faithfulness_llm", "faith. (LLM)"),
@@ -52,7 +63,10 @@ default dense top-10 chunks (so it may list fewer than 10 papers).
 **Citations** (answerable questions): *citation precision* = share of cited papers that are gold or,
 for a non-gold paper, whose quote supports at least one sentence citing it (lexical+embedding judge);
 *citation precision (gold only)* counts gold papers only; *citation recall* = share of gold papers
-cited (0 for an abstention); *multi gold recall* = citation recall on `multi` questions.
+cited (0 for an abstention); *multi gold recall* = citation recall on `multi` questions;
+*gold paper cited* = share of answerable questions where at least one gold paper is among the
+answer's cited papers (`Answer.citations[i].paper_id`; 0 for an abstention); *all compared works
+cited* = share of answerable `compare` questions where every gold paper is cited.
 *Dangling markers* = `[n]` markers in the text with no citation plus citations never referenced
 (summed over all answers; must be 0). The baseline has no markers: each of its sentences is taken to
 cite all of its source nodes' papers (llama-index's default query engine retrieves the top 2 chunks),
@@ -111,6 +125,55 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def _cell(text: str, limit: int = 600) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def type_split_section(records: Sequence[Mapping[str, Any]], systems: Sequence[tuple[str, str]]) -> list[str]:
+    """``## Per type: dev vs held-out``: for each question type, the main answer metrics on dev and
+    held-out side by side, flagging a difference above ``GAP_THRESHOLD``."""
+    parts = ["## Per type: dev vs held-out", ""]
+    splits = {str(r["split"]) for r in records}
+    if not {"dev", "heldout"} <= splits:
+        only = ", ".join(sorted(splits)) or "none"
+        return [
+            *parts,
+            f"Only the `{only}` split was evaluated; run with `--split all` to compare dev with held-out.",
+            "",
+        ]
+    parts += [
+        f"Held-out questions are never used for tuning (see `eval/README.md`). **⚠ gap** marks a "
+        f"dev/held-out difference above {GAP_THRESHOLD:g} (absolute); with a handful of questions "
+        "per cell a gap can be noise, but a systematic dev > held-out pattern suggests overfitting "
+        "to dev. Δ = held-out − dev.",
+        "",
+    ]
+    header = ["type", "metric", "n dev", "n held-out", "dev", "held-out", "Δ", f"gap > {GAP_THRESHOLD:g}"]
+    for system, title in systems:
+        if not any(system in r for r in records):
+            continue
+        rows = split_gaps(by_type_and_split([r for r in records if system in r], system))
+        flagged = sum(1 for row in rows if row["gap"])
+        table_rows = [
+            [
+                row["type"],
+                row["label"],
+                row["n_dev"],
+                row["n_heldout"],
+                row["dev"],
+                row["heldout"],
+                "n/a" if row["delta"] is None else f"{row['delta']:+.3f}",
+                "⚠ gap" if row["gap"] else "",
+            ]
+            for row in rows
+        ]
+        parts += [
+            f"### {title}",
+            "",
+            f"{flagged} of {len(rows)} type/metric cells differ by more than {GAP_THRESHOLD:g}.",
+            "",
+            table(header, table_rows),
+            "",
+        ]
+    return parts
 
 
 def render_markdown(result: Mapping[str, Any], plots: Sequence[str]) -> str:
@@ -194,8 +257,9 @@ def render_markdown(result: Mapping[str, Any], plots: Sequence[str]) -> str:
         ]
         parts += [f"### {title}", "", table(["metric", *splits, "all"], rows), ""]
 
+    systems = (("scholium", "Scholium", sch), ("baseline", "llama-index baseline", base))
     parts += ["## Per type", ""]
-    for system, title, data in (("scholium", "Scholium", sch), ("baseline", "llama-index baseline", base)):
+    for system, title, data in systems:
         if not data:
             continue
         rows = [
@@ -203,6 +267,8 @@ def render_markdown(result: Mapping[str, Any], plots: Sequence[str]) -> str:
             for name, group in data["by_type"].items()
         ]
         parts += [f"### {title}", "", table(["type", *[label for _, label in TYPE_COLUMNS]], rows), ""]
+
+    parts += type_split_section(result["records"], [(s, t) for s, t, d in systems if d])
 
     parts += ["## Latency (seconds)", ""]
     for system, data in (("Scholium", sch), ("llama-index baseline", base)):

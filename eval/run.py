@@ -78,7 +78,7 @@ def scholium_answer(answer: Answer, raw_text: str = "") -> SystemAnswer:
         quotes={c.paper_id: c.quote for c in answer.citations},
         timings=dict(answer.timings),
         extra={
-            "mode": answer.mode,
+            "mode": answer.mode.to_dict(),
             "raw_text": raw_text,
             "notice": answer.notice,
             "flagged": list(answer.flagged),

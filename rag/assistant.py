@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,7 +146,7 @@ class Assistant:
         self,
         question: str,
         *,
-        history: list[dict[str, str]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         mode: AnswerMode | None = None,
         k: int | None = None,
         filters: SearchFilters | None = None,
@@ -154,7 +154,9 @@ class Assistant:
         """Answer ``question`` as a stream of events: ``StatusEvent``s, ``TextDelta``s of the
         raw generated text, then one ``FinalAnswer`` whose checked text replaces the deltas.
 
-        ``history`` holds earlier turns as OpenAI-style messages. Raises ``QuestionError``
+        ``history`` holds earlier turns as OpenAI-style messages; an assistant message may carry
+        ``paper_ids`` (see ``Answer.as_history``) so follow-ups resolve "it" to those papers.
+        Raises ``QuestionError``
         (a ``ValueError``) for an empty or oversized question, ``VectorStoreUnavailable`` when
         the Chroma server cannot be used.
         """
@@ -176,7 +178,7 @@ class Assistant:
         self,
         question: str,
         *,
-        history: list[dict[str, str]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         mode: AnswerMode | None = None,
         k: int | None = None,
         filters: SearchFilters | None = None,
@@ -191,7 +193,7 @@ class Assistant:
         self,
         question: str,
         *,
-        history: list[dict[str, str]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         mode: AnswerMode | None = None,
         k: int | None = None,
         filters: SearchFilters | None = None,
@@ -203,7 +205,7 @@ class Assistant:
         self,
         question: str,
         *,
-        history: list[dict[str, str]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         mode: AnswerMode | None = None,
         k: int | None = None,
         filters: SearchFilters | None = None,

@@ -1,4 +1,4 @@
-"""The ``scholium`` command line: ingest, search, ask, chat, stats, delete, eval.
+"""The ``scholium`` command line: ingest, search, ask, chat, stats, delete, eval, doctor.
 
 Flags override environment variables, which override the config file (see ``Settings``).
 """
@@ -88,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="report folder (default eval/reports/<mode>-<split>)")
     p.add_argument("--baseline", action="store_true", help="also run the plain llama-index baseline")
     p.add_argument("--gate", action="store_true", help="exit 1 if below eval/thresholds.json")
+
+    p = sub.add_parser("doctor", help="check the installation, models, index and endpoints; suggest fixes")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-llm", action="store_true", help="do not start the embedded model (fast)")
+    p.add_argument("--mode", choices=["llm", "extractive"], help="check this answer mode")
+    p.add_argument("--llm-url", help="OpenAI-compatible endpoint to check")
+    p.add_argument("--llm-model", help="model name at --llm-url")
+    p.add_argument("--local-model", help="embedded model preset, GGUF path or hf:repo/file.gguf")
+    p.add_argument("--threads", type=int, help="threads for the embedded model")
     return parser
 
 
@@ -118,7 +128,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     mode = getattr(args, "mode", None)
     if args.command == "search":
         put("retrieval.mode", mode)
-    elif args.command in ("ask", "chat", "eval"):
+    elif args.command in ("ask", "chat", "eval", "doctor"):
         put("answer.mode", mode)
     put("llm.base_url", getattr(args, "llm_url", None))
     put("llm.model", getattr(args, "llm_model", None))

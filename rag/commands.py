@@ -84,6 +84,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         code: int = eval_main(args, settings)
         return code
+    if command == "doctor":
+        from .doctor import main as doctor_main
+
+        return doctor_main(settings, as_json=args.json, llm=not args.no_llm)
 
     assistant = Assistant(settings)
     if command == "ingest":

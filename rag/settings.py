@@ -139,6 +139,11 @@ class LocalModelSettings(BaseModel):
 
     ``model``: a preset name (``qwen2.5-coder-1.5b``, ``smollm2-135m``), a path to a GGUF file,
     or ``hf:<repo id>/<file.gguf>`` (downloaded from the Hugging Face Hub).
+
+    ``extra_buffers``: llama.cpp's extra buffer types (AMX tiles, repacked weights). ``auto``
+    starts with llama.cpp's defaults and, if the server crashes or fails its self-test, relaunches
+    with them off (then with one thread and no mmap), remembering what worked for this model and
+    CPU; ``on``/``off`` pin the choice.
     """
 
     model: str = "qwen2.5-coder-1.5b"
@@ -147,6 +152,11 @@ class LocalModelSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int | None = None
     startup_timeout_s: float = 120.0
+    extra_buffers: Literal["auto", "on", "off"] = "auto"
+    self_test_timeout_s: float = Field(default=120.0, gt=0)
+    #: The OpenAI-compatible server module run in the child process; it must accept
+    #: llama_cpp.server's command-line flags. ``None`` = ``llama_cpp.server``.
+    server_module: str | None = None
 
 
 class AnswerSettings(BaseModel):

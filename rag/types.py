@@ -64,6 +64,10 @@ class SearchResult:
     score: float
     chunks: list[ChunkHit] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The paper's rank (1 = best) in the dense and in the lexical ranking; ``None`` where the
+    #: paper was not among that retriever's candidates (or the retriever was not used).
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
 
     @property
     def text(self) -> str:
@@ -79,6 +83,8 @@ class SearchResult:
             "text": self.text,
             "chunks": [asdict(c) for c in self.chunks],
             "metadata": self.metadata,
+            "dense_rank": self.dense_rank,
+            "lexical_rank": self.lexical_rank,
         }
 
 
@@ -98,14 +104,86 @@ class Citation:
         return asdict(self)
 
 
+#: Why the final text is not the model's own, in words (for ``ModeInfo.explanation``).
+FALLBACK_REASONS: dict[str, str] = {
+    "llm_unavailable": "the language model was unavailable",
+    "model_no_answer": "the model found no answer although retrieval found matching papers",
+    "missing_quantity": "the model's reply lacked the asked number",
+    "unverified": "the model's reply could not be verified against the sources",
+}
+#: Completions made to the model's text, in words.
+REPAIRS: dict[str, str] = {
+    "added_compared_work": "a compared work the model left uncited was added from its abstract",
+}
+#: Plans answered from retrieval's ranking without a model call, in words.
+RETRIEVAL_PLANS: dict[str, str] = {
+    "lookup": "a lookup is answered with the paper retrieval ranks highest, quoted",
+    "list": "a list of papers is answered with every retrieved paper that matches, quoted",
+}
+
+
+@dataclass(frozen=True)
+class ModeInfo:
+    """How an answer was produced (``Answer.mode``).
+
+    ``requested``: the answer mode asked for (``llm`` or ``extractive``); ``generator``: what
+    wrote the final text — ``llm`` (the model, verified), ``extractive`` (quoted sentences),
+    ``retrieval`` (a lookup/list answered from the ranking, quoted) or ``none`` (abstained);
+    ``model``: the LLM that was asked, if any; ``kind``: the question kind the plan chose;
+    ``fallback_reason``: a key of :data:`FALLBACK_REASONS` when ``llm`` was asked for but the text
+    is not the model's; ``repairs``: keys of :data:`REPAIRS` applied to the model's text.
+    """
+
+    requested: str = "extractive"
+    generator: str = "extractive"
+    model: str | None = None
+    kind: str = "summary"
+    fallback_reason: str | None = None
+    repairs: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """Short label: ``llm:qwen2.5-coder-1.5b``, ``extractive``, ``retrieval``, ``extractive (fallback)``.
+        """
+        if self.generator == "llm":
+            name = (self.model or "").replace("\\", "/").rsplit("/", 1)[-1]
+            return f"llm:{name}" if name else "llm"
+        if self.fallback_reason:
+            return f"{self.generator} (fallback)"
+        return self.generator
+
+    @property
+    def explanation(self) -> str | None:
+        """One sentence on why the answer looks the way it does, or ``None`` for a plain answer."""
+        if self.fallback_reason:
+            why = FALLBACK_REASONS.get(self.fallback_reason, self.fallback_reason)
+            source = "quoted from the sources' sentences"
+            return f"Answered {source} because {why}."
+        if self.generator == "retrieval" and self.requested == "llm":
+            return f"Answered without the model: {RETRIEVAL_PLANS.get(self.kind, self.kind)}."
+        if self.repairs:
+            return " ".join(f"{REPAIRS.get(r, r).capitalize()}." for r in self.repairs)
+        return None
+
+    def __str__(self) -> str:
+        return self.label
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (with the label and explanation)."""
+        return {**asdict(self), "repairs": list(self.repairs), "label": self.label,
+                "explanation": self.explanation}  # fmt: skip
+
+
 @dataclass
 class Answer:
     """An answer with verified citations.
 
     Every ``[n]`` marker in ``text`` resolves to exactly one entry of ``citations``.
     ``abstained`` is true when the corpus does not answer the question; ``sources`` then
-    lists the closest papers. ``mode`` names the generator that answered; ``notice`` explains
-    a fallback (e.g. the LLM endpoint was unreachable).
+    lists the closest papers. ``mode`` says how the answer was produced (:class:`ModeInfo`:
+    generator, question kind, fallback reason, repairs); ``notice`` explains a fallback in words
+    (e.g. the LLM endpoint was unreachable). ``plan`` is the answer plan as a dict (kind, what the
+    answer had to contain).
     """
 
     question: str
@@ -113,11 +191,25 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     sources: list[SearchResult] = field(default_factory=list)
-    mode: str = "extractive"
+    mode: ModeInfo = field(default_factory=ModeInfo)
     timings: dict[str, float] = field(default_factory=dict)
     notice: str | None = None
     flagged: list[str] = field(default_factory=list)
     standalone_question: str | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cited_paper_ids(self) -> list[str]:
+        """Ids of the cited papers, in marker order (what a follow-up's ``history`` can carry)."""
+        return [c.paper_id for c in self.citations]
+
+    def as_history(self) -> list[dict[str, Any]]:
+        """This turn as OpenAI-style messages for the next question's ``history``; the
+        assistant message carries ``paper_ids`` so follow-ups resolve "it" to these papers."""
+        return [
+            {"role": "user", "content": self.question},
+            {"role": "assistant", "content": self.text, "paper_ids": self.cited_paper_ids},
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -128,10 +220,11 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "abstained": self.abstained,
             "sources": [s.to_dict() for s in self.sources],
-            "mode": self.mode,
+            "mode": self.mode.to_dict(),
             "timings": self.timings,
             "notice": self.notice,
             "flagged": self.flagged,
+            "plan": self.plan,
         }
 
 

@@ -1,4 +1,19 @@
-"""Shared fixtures: settings isolated in temporary folders, a tiny corpus, the full index."""
+"""Shared fixtures: settings isolated in temporary folders, a tiny corpus, the full index.
+
+Also the hypothesis profiles (loaded here, before any test module builds its ``settings``):
+
+* ``ci`` (the default, what ``make test`` runs): derandomized, so every run tries the same
+  examples and the suite never fails by chance; no example database (a local
+  ``.hypothesis/`` folder does not change what runs); no deadline and no too-slow health
+  check (the box is slow and shared); 100 examples unless a test sets its own count.
+* ``explore``: random, 2000 examples per test (``tests/unit/test_fuzz.py`` raises its own
+  counts to that), failures saved to the local example database and printed with a
+  ``@reproduce_failure`` blob. Choose it with ``SCHOLIUM_HYPOTHESIS_PROFILE=explore`` or
+  ``--hypothesis-profile=explore``.
+
+Tests may set their own ``@settings(max_examples=...)``: values they do not set, such as
+``derandomize``, come from the profile. None may pass ``derandomize=False``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rag import Assistant, Settings
 from rag.corpus import load_corpus
@@ -15,6 +31,25 @@ from rag.types import Paper
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus"
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "explore",
+    derandomize=False,
+    deadline=None,
+    max_examples=2000,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("SCHOLIUM_HYPOTHESIS_PROFILE") or "ci")
 
 
 @pytest.fixture(autouse=True)

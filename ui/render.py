@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from rag.answer.citations import parse_markers
-from rag.types import Answer, Citation, Paper, SearchResult
+from rag.types import Answer, Citation, ModeInfo, Paper, SearchResult
 
 # "[1]", "[1][2]" (each bracket matched separately), "[1, 2]", "[1-3]".
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
 _QUOTE_PIECES = re.compile(r"(?<=[.!?])\s+")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))  # what WHATWG URL parsing strips at the ends
 CLOSEST_SHOWN = 3
 SHORT_QUESTION = 90
 
@@ -50,10 +51,15 @@ def esc(text: object) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL (so never ``javascript:``), else ``None``."""
+    """``url`` if it is an absolute http(s) URL (so never ``javascript:``), else ``None``.
+
+    It is returned as browsers and ``urlsplit`` read it: without the leading and trailing
+    control characters and spaces, and the tabs and newlines anywhere, that both ignore (so
+    ``"\\x08HTTP://x"`` gives ``"HTTP://x"``, and the link is the URL that was checked).
+    """
     if not url:
         return None
-    url = url.strip()
+    url = re.sub(r"[\t\n\r]", "", url.strip().strip(_C0_OR_SPACE))
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -88,36 +94,80 @@ def _expand(group: str) -> list[int]:
     return parse_markers(f"[{group}]")[1]
 
 
+def _linkable(group: str, known: set[int]) -> list[int] | None:
+    """The numbers to link for the marker group ``[group]``, or ``None`` to show it as text.
+
+    A group is linked only when it is a valid marker whose every number has a card, and
+    linking it loses nothing: every number written in it is among the expanded numbers
+    (so not a reversed range like ``[5-2]``, nor a range past the parser's cap).
+    """
+    numbers = _expand(group)
+    if not numbers or not set(numbers) <= known:
+        return None
+    if not {int(n) for n in re.findall(r"\d+", group)} <= set(numbers):
+        return None
+    return numbers
+
+
+def _cite_links(numbers: list[int], turn: int) -> str:
+    return "".join(
+        f'<a class="sch-cite" href="#{source_anchor(turn, number)}" '
+        f'data-marker="{number}" title="Source {number}">[{number}]</a>'
+        for number in numbers
+    )
+
+
 def link_markers(escaped: str, turn: int, known: set[int]) -> str:
     """Turn the markers of already-escaped text into links to the turn's source cards.
 
-    Numbers without a card (``known`` lacks them) stay plain text.
+    A group that is not a valid marker made only of numbers with a card (``known``) stays
+    exactly as it was written. Markers broken by a ``<br>`` are not seen here: prefer
+    :func:`answer_body`, which finds markers before escaping.
     """
 
     def replace(match: re.Match[str]) -> str:
-        links = []
-        for number in _expand(match.group(1)):
-            if number in known:
-                links.append(
-                    f'<a class="sch-cite" href="#{source_anchor(turn, number)}" '
-                    f'data-marker="{number}" title="Source {number}">[{number}]</a>'
-                )
-            else:
-                links.append(f"[{number}]")
-        return "".join(links) if links else match.group(0)
+        numbers = _linkable(match.group(1), known)
+        return match.group(0) if numbers is None else _cite_links(numbers, turn)
 
     return _MARKER.sub(replace, escaped)
 
 
+def _blocks(text: str) -> list[str]:
+    """``text`` cut into paragraphs at blank lines, each stripped; empty ones dropped."""
+    return [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
+
+
+def _lines(text: str) -> str:
+    """Escaped ``text`` with each newline as ``<br>``."""
+    return esc(text).replace("\n", "<br>")
+
+
 def paragraphs(text: str) -> str:
     """Escaped ``text`` as ``<p>`` paragraphs (a single newline becomes ``<br>``)."""
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.strip()) if b.strip()]
-    return "".join(f"<p>{esc(b).replace(chr(10), '<br>')}</p>" for b in blocks)
+    return "".join(f"<p>{_lines(b)}</p>" for b in _blocks(text))
 
 
 def answer_body(text: str, turn: int, known: set[int]) -> str:
-    """The final answer text as HTML paragraphs with linked citation markers."""
-    return link_markers(paragraphs(text), turn, known)
+    """The final answer text as HTML paragraphs with linked citation markers.
+
+    Markers are found in the raw text, before escaping and before newlines become ``<br>``,
+    so the UI sees the same markers as the library (``[1,\\n2]`` is one marker). Everything
+    that is not a linked marker is shown as the escaped text it was.
+    """
+    out: list[str] = []
+    for block in _blocks(text):
+        pieces: list[str] = []
+        last = 0
+        for match in _MARKER.finditer(block):
+            numbers = _linkable(match.group(1), known)
+            if numbers is None:
+                continue  # stays in the text around it
+            pieces.append(_lines(block[last : match.start()]))
+            pieces.append(_cite_links(numbers, turn))
+            last = match.end()
+        pieces.append(_lines(block[last:]))
+        out.append(f"<p>{''.join(pieces)}</p>")
+    return "".join(out)
 
 
 # -- highlighting ----------------------------------------------------------------------------
@@ -308,10 +358,9 @@ def sources_panel(turns: list[Turn]) -> str:
 
 
 # -- conversation --------------------------------------------------------------------------------
-def _mode_label(mode: str) -> str:
-    """``llm:/long/path/model.gguf`` → ``llm:model.gguf``; other modes unchanged."""
-    kind, sep, model = mode.partition(":")
-    return f"{kind}{sep}{model.replace(chr(92), '/').rsplit('/', 1)[-1]}" if sep else mode
+def _mode_label(mode: ModeInfo) -> str:
+    """``llm:model.gguf``, ``extractive``, ``retrieval``, ``extractive (fallback)`` (no paths)."""
+    return mode.label
 
 
 def _timing(answer: Answer) -> str:
@@ -433,7 +482,7 @@ def copy_text(answer: Answer | None, papers: dict[str, Paper] | None = None) -> 
     if answer.citations:
         lines += ["", "References:"]
         for c in sorted(answer.citations, key=lambda c: c.marker):
-            urls = [u for u in _paper_urls(c.url, papers.get(c.paper_id)) if safe_url(u)]
+            urls = [u for u in map(safe_url, _paper_urls(c.url, papers.get(c.paper_id))) if u]
             link = f" {urls[0]}" if urls else ""
             lines.append(f"[{c.marker}] {c.title}.{link}")
             lines.append(f'    "{" ".join(c.quote.split())}"')

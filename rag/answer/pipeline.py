@@ -1,43 +1,72 @@
-"""The answering pipeline: question → standalone query → retrieval → evidence → generation
-(LLM or extractive) → citation checking → Answer. Emits events so callers can stream."""
+"""The answering pipeline, in explicit stages, each a small typed step that returns a value:
+
+``plan`` (:mod:`.plan`: question kind, what the answer must contain) → ``gather`` (:mod:`.gather`:
+retrieval shaped by the plan, numbered evidence sentences) → ``generate`` (:mod:`.generate`: from
+retrieval's ranking, quoted sentences, or the LLM) → ``verify`` (:mod:`.verify`: citations
+checked, plan enforced, repairs) → ``render`` (:func:`citations.render`: markers renumbered, one
+citation per paper) → :class:`~rag.types.Answer`.
+
+:meth:`AnswerPipeline.run` yields events so callers can stream (status, the model's raw text,
+then the checked answer).
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..generate.errors import LLMError
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..settings import Settings
-from ..types import Answer, AnswerEvent, FinalAnswer, SearchResult, StatusEvent, TextDelta
-from .citations import CheckedSentence, check_citations, render
-from .evidence import EvidenceItem, render_evidence, select_evidence
-from .extractive import extract
-from .prompts import load_prompt
-from .question import asks_for_papers, clean_question, needs_context, rule_based_standalone
-from .sanitize import neutralize, neutralize_tokens
-from .sentences import split_sentences
+from ..tokens import count_tokens
+from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
+from .citations import CheckedSentence, render
+from .evidence import EvidenceItem, render_item
+from .gather import Evidence, gather
+from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
+from .plan import Plan, make_plan
+from .question import clean_question, needs_context, rule_based_standalone
 from .support import SentenceEmbedder, SupportScorer
+from .verify import SUPPORT_THRESHOLD, Verified, verify_llm
 
 if TYPE_CHECKING:
     from ..generate.client import LLMClient
 
 log = logging.getLogger(__name__)
 AnswerMode = Literal["llm", "extractive"]
-SUPPORT_THRESHOLD = 0.45
-_REFUSAL = re.compile(
-    r"NOT_IN_CORPUS|not (in|covered by) the (corpus|sources|abstracts)"
-    r"|(sources|abstracts|corpus|context)( provided)? (do|does) not (contain|provide|mention|include|say"
-    r"|state|report|specify|answer)|no information (about|on|regarding)"
-    r"|(is|are) not (mentioned|stated|specified|reported|provided|given) in",
-    re.IGNORECASE,
-)
 NO_ANSWER = "The corpus does not answer this question."
-Message = dict[str, str]
+Message = dict[str, Any]
+__all__ = ["NO_ANSWER", "SUPPORT_THRESHOLD", "AnswerMode", "AnswerPipeline"]
+
+
+@dataclass
+class _Run:
+    """Per-question state the stages hand on (timings are filled as they go)."""
+
+    question: str
+    mode: AnswerMode
+    plan: Plan
+    query: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _history(history: Sequence[Mapping[str, Any]] | None) -> list[Message]:
+    """Earlier turns as ``{"role", "content"}`` messages; an assistant message may carry
+    ``paper_ids`` (the papers it cited, see ``Answer.as_history``)."""
+    out: list[Message] = []
+    for m in history or []:
+        if m.get("role") not in ("user", "assistant"):
+            continue
+        message: Message = {"role": m["role"], "content": str(m.get("content") or "")}
+        ids = m.get("paper_ids")
+        if isinstance(ids, list | tuple) and all(isinstance(i, str) for i in ids):
+            message["paper_ids"] = list(ids)
+        out.append(message)
+    return out
 
 
 class AnswerPipeline:
@@ -66,40 +95,160 @@ class AnswerPipeline:
             self._llm = LLMClient(self.settings)
         return self._llm
 
-    # -- stages ----------------------------------------------------------------------------
-    def standalone(self, question: str, history: list[Message], mode: AnswerMode) -> str:
-        """A question retrieval can use without the conversation."""
+    @property
+    def model_name(self) -> str:
+        """The LLM that answers: the endpoint's model, or the local model setting."""
+        return self.settings.llm.model if self.settings.llm.base_url else self.settings.local.model
+
+    # -- follow-ups ------------------------------------------------------------------------
+    def standalone(
+        self, question: str, history: Sequence[Mapping[str, Any]], mode: AnswerMode = "extractive"
+    ) -> str:
+        """A question retrieval can use without the conversation (rule-based; no model call)."""
+        del mode  # both modes use the same rewrite: the model call cost seconds and drifted
+        history = _history(history)
         if not history or not needs_context(question):
             return question
-        if mode == "llm":
-            turns = "\n".join(f"{m['role']}: {neutralize(m['content'][:1500])}" for m in history[-6:])
-            prompt = load_prompt("condense").render(history=turns, question=neutralize_tokens(question))
-            try:
-                text = self.llm.chat([{"role": "user", "content": prompt}], max_tokens=96).strip()
-                text = text.splitlines()[0].strip().strip('"') if text else ""
-                if 3 <= len(text) <= 4 * len(question) + 400:
-                    return text
-            except LLMError as exc:
-                log.warning("condense failed (%s); using the rule-based rewrite", exc)
+        focus = self.focus(history, SearchFilters(), RetrievalTrace())
+        if focus:
+            return f"{question} ({'; '.join(r.title for r in focus)})"
         return rule_based_standalone(question, history)
 
-    def abstain(self, answer: Answer, results: list[SearchResult]) -> Answer:
-        """Turn ``answer`` into "the corpus does not answer this", listing the closest papers."""
-        answer.abstained = True
-        answer.citations = []
-        closest = "; ".join(r.title for r in results[:3] if r.title)
-        answer.text = NO_ANSWER + (f" The closest papers are: {closest}." if closest else "")
-        return answer
+    def focus(
+        self, history: list[Message], filters: SearchFilters, trace: RetrievalTrace
+    ) -> list[SearchResult]:
+        """The papers the previous turn was about: its ``paper_ids`` if the history carries them,
+        else retrieval's first hit for the previous question and answer."""
+        last = next((m for m in reversed(history) if m["role"] == "assistant"), None)
+        ids = list(last.get("paper_ids") or []) if last else []
+        if ids:
+            papers = self.index.papers.get(ids)
+            return [SearchResult(pid, papers[pid].title, 0.0) for pid in ids if pid in papers][:2]
+        users = [m["content"] for m in history if m["role"] == "user" and m["content"]]
+        if not users:
+            return []
+        text = f"{users[-1]} {last['content'][:300] if last else ''}".strip()
+        return self.retriever.search(text, 1, filters=filters, trace=trace)[:1]
 
-    def _finish(self, answer: Answer, checked: list[CheckedSentence], evidence: list[EvidenceItem]) -> Answer:
-        answer.text, answer.citations = render(checked, evidence, self.scorer)
-        return answer
+    # -- stages ----------------------------------------------------------------------------
+    def _gather(
+        self, run: _Run, k: int | None, filters: SearchFilters, focus: list[SearchResult]
+    ) -> Evidence:
+        cfg = self.settings.answer
+        trace = RetrievalTrace()
+
+        def search(query: str, n: int, flt: SearchFilters, tr: RetrievalTrace) -> list[SearchResult]:
+            return self.retriever.search(query, n, filters=flt, trace=tr)
+
+        evidence = gather(
+            run.plan,
+            run.query,
+            k=k or self.settings.retrieval.k,
+            filters=filters,
+            search=search,
+            papers=self.index.papers.get,
+            scorer=self.scorer,
+            sentences_per_paper=cfg.sentences_per_paper,
+            token_budget=cfg.evidence_token_budget,
+            trace=trace,
+            focus_results=focus,
+        )
+        run.timings.update(trace.timings)
+        return evidence
+
+    def _quote_draft(self, run: _Run, evidence: Evidence) -> Draft:
+        """Drafts that need no model: lookups and lists from retrieval, else quoted sentences."""
+        cfg = self.settings.answer
+        floor = cfg.extractive_min_relevance
+        if run.plan.kind == "lookup":
+            return Draft("retrieval", tuple(lookup_answer(run.plan, evidence, floor)))
+        if run.plan.kind == "list":
+            return Draft("retrieval", tuple(list_answer(run.plan, evidence, floor)))
+        picked = extractive_answer(run.plan, evidence, max_sentences=cfg.extractive_sentences, floor=floor)
+        return Draft("extractive", tuple(picked))
+
+    def _prompt_items(self, evidence: Evidence) -> list[EvidenceItem]:
+        """The evidence the model is shown: must-cover items first, within the token budget."""
+        budget = self.settings.answer.evidence_token_budget
+        must = [e for e in evidence.items if e.marker in evidence.must_cover]
+        rest = [e for e in evidence.items if e.marker not in evidence.must_cover]
+        shown: list[EvidenceItem] = []
+        used = 0
+        for item in [*must, *rest]:
+            cost = count_tokens(render_item(item))
+            if shown and used + cost > budget and item not in must:
+                continue
+            shown.append(item)
+            used += cost
+        return sorted(shown, key=lambda e: e.marker)
+
+    def _generate_llm(self, run: _Run, evidence: Evidence) -> Iterator[AnswerEvent | str]:
+        """Stream the model's reply (``TextDelta`` events); the last item is the raw text."""
+        asked = run.plan.question
+        if run.plan.kind == "followup" and run.query != asked:
+            asked = f"{asked} (asked about: {run.query[len(run.plan.question):].strip(' ()')})"
+        messages = llm_messages(run.plan, evidence, asked, self._prompt_items(evidence))
+        yield StatusEvent("writing the answer")
+        clock = time.perf_counter()
+        parts: list[str] = []
+        for delta in self.llm.stream(messages, max_tokens=self.settings.llm.max_tokens):
+            if not parts:
+                run.timings["first_token"] = time.perf_counter() - clock
+            parts.append(delta)
+            yield TextDelta(delta)
+        run.timings["generate"] = time.perf_counter() - clock
+        yield "".join(parts)
+
+    def _verify(self, run: _Run, evidence: Evidence, raw: str) -> Verified:
+        cfg = self.settings.answer
+        clock = time.perf_counter()
+        verified = verify_llm(
+            run.plan,
+            evidence,
+            raw,
+            self.scorer,
+            max_sentences=cfg.extractive_sentences,
+            floor=cfg.extractive_min_relevance,
+        )
+        run.timings["verify"] = time.perf_counter() - clock
+        return verified
+
+    def _render(
+        self,
+        run: _Run,
+        evidence: Evidence | None,
+        sentences: tuple[CheckedSentence, ...],
+        mode: ModeInfo,
+        *,
+        flagged: tuple[str, ...] = (),
+        notice: str | None = None,
+    ) -> Answer:
+        """The final :class:`Answer` (abstention when ``sentences`` is empty)."""
+        results = evidence.results if evidence else []
+        common: dict[str, Any] = {
+            "question": run.question,
+            "sources": results,
+            "timings": run.timings,
+            "flagged": list(flagged),
+            "standalone_question": run.query,
+            "plan": run.plan.to_dict(),
+            "notice": notice,
+        }
+        if not sentences or evidence is None:
+            closest = "; ".join(r.title for r in results[:3] if r.title)
+            text = NO_ANSWER + (f" The closest papers are: {closest}." if closest else "")
+            return Answer(text=text, abstained=True, mode=ModeInfo(**{**mode.__dict__, "generator": "none"}),
+                          **common)  # fmt: skip
+        text, citations = render(list(sentences), evidence.items, self.scorer)
+        if evidence.missing_works:
+            text += " " + " ".join(f"The corpus has no paper on “{w}”." for w in evidence.missing_works)
+        return Answer(text=text, citations=citations, mode=mode, **common)
 
     # -- main entry ------------------------------------------------------------------------
     def run(
         self,
         question: str,
-        history: list[Message] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
         *,
         mode: AnswerMode | None = None,
         k: int | None = None,
@@ -111,151 +260,76 @@ class AnswerPipeline:
         """
         started = time.perf_counter()
         cfg = self.settings.answer
+        filters = filters or SearchFilters()
         question = clean_question(question, cfg.max_question_chars)
-        history = [
-            {"role": m["role"], "content": str(m.get("content") or "")}
-            for m in (history or [])
-            if m.get("role") in ("user", "assistant")
-        ]
-        mode = mode or cfg.mode
-        answer = Answer(question=question, text="", mode=mode)
-        timings = answer.timings
+        turns = _history(history)
+        requested: AnswerMode = mode or cfg.mode
 
+        # 1. plan
         clock = time.perf_counter()
-        standalone = self.standalone(question, history, mode)
-        timings["condense"] = time.perf_counter() - clock
-        answer.standalone_question = standalone
+        plan = make_plan(question, has_history=bool(turns))
+        focus: list[SearchResult] = []
+        query = plan.question
+        if plan.kind == "followup":
+            focus = self.focus(turns, filters, RetrievalTrace())
+            if focus:
+                query = f"{plan.question} ({'; '.join(r.title for r in focus)})"
+                plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
+            else:
+                query = rule_based_standalone(plan.question, turns)
+        run = _Run(question, requested, plan, query)
+        run.timings["plan"] = time.perf_counter() - clock
 
+        # 2. gather evidence
         yield StatusEvent("searching the papers")
-        trace = RetrievalTrace()
         clock = time.perf_counter()
-        results = self.retriever.search(standalone, k, filters=filters, trace=trace)
-        timings.update(trace.timings)
-        timings["retrieve"] = time.perf_counter() - clock
-        answer.sources = results
-
-        clock = time.perf_counter()
-        papers = self.index.papers.get([r.paper_id for r in results])
-        # Extractive follow-ups: retrieval uses the rewrite, sentences are scored against the
-        # question itself within the paper the conversation is about (the top hit).
-        focus = standalone if mode == "llm" else question
-        evidence = select_evidence(
-            focus,
-            results,
-            papers,
-            self.scorer,
-            sentences_per_paper=cfg.sentences_per_paper,
-            token_budget=cfg.evidence_token_budget,
-        )
-        timings["evidence"] = time.perf_counter() - clock
-        best = max((e.best_relevance for e in evidence), default=0.0)
-        if best < cfg.min_relevance:
-            log.info("abstaining before generation: best evidence relevance %.3f", best)
-            timings["total"] = time.perf_counter() - started
-            yield FinalAnswer(self.abstain(answer, results))
+        evidence = self._gather(run, k, filters, focus)
+        run.timings["retrieve"] = time.perf_counter() - clock
+        base = ModeInfo(requested=requested, generator="extractive", kind=plan.kind)
+        if evidence.best_relevance < cfg.min_relevance:
+            log.info("abstaining before generation: best evidence relevance %.3f", evidence.best_relevance)
+            run.timings["total"] = time.perf_counter() - started
+            yield FinalAnswer(self._render(run, evidence, (), base))
             return
 
-        if mode == "llm":
+        # 3. generate, 4. verify
+        answer: Answer | None = None
+        if requested == "llm" and plan.kind not in ("lookup", "list"):
+            model = self.model_name
             try:
-                yield from self._generate(answer, standalone, question, evidence)
+                raw = ""
+                for item in self._generate_llm(run, evidence):
+                    if isinstance(item, str):
+                        raw = item
+                    else:
+                        yield item
+                log.debug("raw model answer: %r", raw)
+                verified = self._verify(run, evidence, raw)
+                info = ModeInfo(requested, verified.generator, model, plan.kind, verified.fallback_reason,
+                                verified.repairs)  # fmt: skip
+                notice = None
+                if verified.abstain and not verified.refused and verified.flagged:
+                    notice = (
+                        "The model's answer could not be verified against the sources, so it was withheld."
+                    )
+                    info = ModeInfo(requested, "llm", model, plan.kind, "unverified")
+                answer = self._render(run, evidence, verified.sentences, info, flagged=verified.flagged,
+                                      notice=notice)  # fmt: skip
             except LLMError as exc:
                 log.warning("LLM failed: %s; falling back to the extractive answer", exc)
-                answer.notice = (
-                    f"The language model was unavailable ({exc}); showing an extractive answer instead."
-                )
-                answer.mode = "extractive (fallback)"
-                mode = "extractive"
-        if mode == "extractive":
+                run.timings.pop("first_token", None)
+                notice = f"The language model was unavailable ({exc}); showing an extractive answer instead."
+                clock = time.perf_counter()
+                draft = self._quote_draft(run, evidence)
+                run.timings["generate"] = time.perf_counter() - clock
+                info = ModeInfo(requested, draft.generator, model, plan.kind, "llm_unavailable")
+                answer = self._render(run, evidence, draft.sentences, info, notice=notice)
+        if answer is None:
             clock = time.perf_counter()
-            follow_up = standalone != question
-            picked = extract(
-                focus,
-                evidence[:1] if follow_up else evidence,
-                max_sentences=cfg.extractive_sentences,
-                min_relevance=cfg.extractive_min_relevance,
-            )
-            if picked:
-                self._finish(answer, picked, evidence)
-            else:
-                self.abstain(answer, results)
-            timings["generate"] = time.perf_counter() - clock
-        timings["total"] = time.perf_counter() - started
+            draft = self._quote_draft(run, evidence)
+            run.timings["generate"] = time.perf_counter() - clock
+            generator: Generator = draft.generator
+            info = ModeInfo(requested, generator, None, plan.kind)
+            answer = self._render(run, evidence, draft.sentences, info)
+        run.timings["total"] = time.perf_counter() - started
         yield FinalAnswer(answer)
-
-    def _generate(
-        self, answer: Answer, standalone: str, question: str, evidence: list[EvidenceItem]
-    ) -> Iterator[AnswerEvent]:
-        timings = answer.timings
-        asked = question if standalone == question else f"{standalone} (asked as: {question})"
-        messages = [
-            {"role": "system", "content": load_prompt("system").render()},
-            {
-                "role": "user",
-                "content": load_prompt("answer").render(
-                    evidence=render_evidence(evidence), question=neutralize_tokens(asked)
-                ),
-            },
-        ]
-        yield StatusEvent("writing the answer")
-        clock = time.perf_counter()
-        parts: list[str] = []
-        for delta in self.llm.stream(messages, max_tokens=self.settings.llm.max_tokens):
-            if not parts:
-                timings["first_token"] = time.perf_counter() - clock
-            parts.append(delta)
-            yield TextDelta(delta)
-        timings["generate"] = time.perf_counter() - clock
-        answer.mode = (
-            f"llm:{self.settings.llm.model if self.settings.llm.base_url else self.settings.local.model}"
-        )
-        raw = "".join(parts).strip()
-        log.debug("raw model answer: %r", raw)
-        clock = time.perf_counter()
-        refused = not raw or raw.upper().startswith("NOT_IN_CORPUS")
-        kept_text = _expand_bare_markers(" ".join(_sentences_without_refusals(raw)), evidence)
-        checked = check_citations(kept_text, evidence, self.scorer, SUPPORT_THRESHOLD)
-        timings["verify"] = time.perf_counter() - clock
-        answer.flagged = checked.flagged
-        if (refused or not checked.sentences) and asks_for_papers(standalone):
-            # Small models often refuse "which paper ..." questions that retrieval answers; the
-            # extractive answer quotes the matching papers, so it cannot invent anything.
-            picked = extract(
-                standalone,
-                evidence,
-                max_sentences=self.settings.answer.extractive_sentences,
-                min_relevance=self.settings.answer.extractive_min_relevance,
-            )
-            if picked:
-                answer.mode = "extractive (the model found no answer)"
-                self._finish(answer, picked, evidence)
-                return
-        if refused or not checked.sentences:
-            self.abstain(answer, answer.sources)
-            if not refused and checked.flagged:
-                answer.notice = (
-                    "The model's answer could not be verified against the sources, so it was withheld."
-                )
-            return
-        self._finish(answer, checked.sentences, evidence)
-
-
-_ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.:\-–]*$")
-
-
-def _expand_bare_markers(text: str, evidence: list[EvidenceItem]) -> str:
-    """A reply made only of markers ("[1], [2][3]") points at papers: name them, so the
-    citations can be checked like any sentence."""
-    if not text or not _ONLY_MARKERS.match(text) or not re.search(r"\d", text):
-        return text
-    by_marker = {item.marker: item for item in evidence}
-    wanted = [int(n) for n in re.findall(r"\d+", text)]
-    return " ".join(f"{by_marker[n].title} [{n}]." for n in dict.fromkeys(wanted) if n in by_marker)
-
-
-def _sentences_without_refusals(text: str) -> list[str]:
-    out = []
-    for line in text.splitlines():
-        for sentence in split_sentences(line):
-            if not _REFUSAL.search(sentence):
-                out.append(sentence)
-    return out

@@ -19,7 +19,9 @@ PROMPTS_DIR = Path(os.environ.get("SCHOLIUM_PROMPTS_DIR", PROJECT_ROOT / "prompt
 # The inputs each prompt takes: a typed contract checked at load and render time.
 PROMPT_INPUTS: dict[str, frozenset[str]] = {
     "system": frozenset(),
-    "answer": frozenset({"evidence", "question"}),
+    "answer": frozenset({"evidence", "question", "guidance"}),
+    "guidance_quantity": frozenset(),
+    "guidance_compare": frozenset({"works"}),
     "condense": frozenset({"history", "question"}),
 }
 

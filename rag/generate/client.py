@@ -21,7 +21,7 @@ import openai
 import tenacity
 
 from .errors import LLMBadOutput, LLMError, LLMRejected, LLMUnavailable
-from .local_server import ensure_local_server
+from .local_server import ensure_local_server, settle_local_server
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -231,6 +231,8 @@ class LLMClient:
     def _map_error(self, exc: BaseException, *, midstream: bool = False) -> LLMError:
         where = self.endpoint
         if self.is_local and not isinstance(exc, openai.APIStatusError | LLMError):
+            if self._base_url is not None:
+                settle_local_server(self._base_url)  # a crashed server must be seen as crashed
             self._forget_endpoint()  # the next request re-checks (and restarts) the local server
         if isinstance(exc, LLMError):
             return exc

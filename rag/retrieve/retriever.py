@@ -93,6 +93,8 @@ class HybridRetriever:
         for chunk in sorted(fused, key=fused.__getitem__, reverse=True):
             by_paper.setdefault(paper_of(chunk), []).append(chunk)
         papers = [(pid, chunks[: self.settings.chunks_per_paper]) for pid, chunks in by_paper.items()][:k]
+        dense_ranks = _paper_ranks(dense)
+        lexical_ranks = _paper_ranks(lexical)
         # Text and metadata only for the chunks that are returned (one Chroma read).
         stored = self.index.chroma.get([c for _, chunks in papers for c in chunks])
         trace.timings["fusion"] = time.perf_counter() - clock  # fusion, grouping and that read
@@ -120,6 +122,16 @@ class HybridRetriever:
                     score=fused[chunks[0]],
                     chunks=hits,
                     metadata=meta,
+                    dense_rank=dense_ranks.get(pid),
+                    lexical_rank=lexical_ranks.get(pid),
                 )
             )
         return results
+
+
+def _paper_ranks(ranked: list[tuple[str, float]]) -> dict[str, int]:
+    """Paper id → its rank (from 1) in a best-first chunk ranking (a paper ranks by its best chunk)."""
+    ranks: dict[str, int] = {}
+    for chunk, _ in ranked:
+        ranks.setdefault(paper_of(chunk), len(ranks) + 1)
+    return ranks

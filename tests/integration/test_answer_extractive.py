@@ -35,7 +35,7 @@ def test_fact_question(full_assistant: Assistant) -> None:
     _check_contract(answer)
     assert "354K" in answer.text and not answer.abstained
     assert "354K" in answer.citations[0].quote
-    assert answer.mode == "extractive" and answer.timings["total"] > 0
+    assert answer.mode.generator in ("extractive", "retrieval") and answer.timings["total"] > 0
 
 
 @pytest.mark.parametrize(

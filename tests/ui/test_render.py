@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.types import Answer, Citation, Paper, SearchResult
+from rag.answer.citations import markers_in
+from rag.types import Answer, Citation, ModeInfo, Paper, SearchResult
 from ui import render
 from ui.render import Turn
 
@@ -133,6 +136,60 @@ def test_marker_without_a_card_is_not_linked() -> None:
     assert "[7]" in html
 
 
+def _visible(page: str) -> str:
+    """What a reader sees of an answer body: line breaks and paragraphs as newlines, no tags."""
+    page = page.replace("<br>", "\n").replace("</p><p>", "\n\n")
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+# Found by the fuzz run (tests/unit/test_fuzz.py): "[0\n]" with no source. Bracket groups
+# that are not a valid marker of a known source must read exactly as written.
+@pytest.mark.parametrize("known", [set(), {0, 1, 2}], ids=["no-sources", "sources-0-1-2"])
+@pytest.mark.parametrize("text", ["[0\n]", "[0 ]", "[ 1\n]", "[\n]", "a [0\n] b", "[1\n]"])
+def test_bracket_group_that_is_not_a_marker_is_kept_as_written(text: str, known: set[int]) -> None:
+    page = render.answer_body(text, 1, known)
+    assert _hrefs(page) == []
+    assert _visible(page) == text.strip()
+
+
+def test_bracket_with_a_newline_is_escaped_text_on_two_lines() -> None:
+    assert render.answer_body("[0\n]", 1, set()) == "<p>[0<br>]</p>"
+    assert render.answer_body("<b>[0\n]</b>", 1, {0}) == "<p>&lt;b&gt;[0<br>]&lt;/b&gt;</p>"
+
+
+def test_marker_across_a_line_break_is_linked_only_when_its_sources_exist() -> None:
+    text = "Claim [1,\n2] here."
+    assert markers_in(text) == {1, 2}  # the library reads it as one marker
+    assert _hrefs(render.answer_body(text, 1, {1, 2})) == ["sch-src-1-1", "sch-src-1-2"]
+    for known in (set(), {1}, {2}):
+        page = render.answer_body(text, 1, known)
+        assert _hrefs(page) == [] and _visible(page) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "known"),
+    [
+        ("[1, 7]", {1}),  # one number has no card
+        ("[7]", set()),
+        ("[1, 1]", set()),  # was shown as "[1]"
+        ("[1-3]", {1, 2}),  # was "[1][2]" linked plus an invented "[3]"
+        ("[1-50]", set(range(1, 51))),  # the parser caps ranges: was 21 links, 22..50 lost
+        ("[5-2]", {2, 5}),  # a reversed range expands to nothing
+        ("[1,\n\n2]", {1, 2}),  # split over two paragraphs
+    ],
+)
+def test_marker_group_not_fully_linkable_is_shown_as_written(text: str, known: set[int]) -> None:
+    page = render.answer_body(text, 1, known)
+    assert _hrefs(page) == []
+    assert _visible(page) == text
+
+
+def test_valid_markers_are_still_linked_and_respelled() -> None:
+    page = render.answer_body("A [1, 2]. B [2-3]. C [1][3]. D [1;3].", 2, {1, 2, 3})
+    assert [h[-1] for h in _hrefs(page)] == list("12231313")
+    assert _visible(page) == "A [1][2]. B [2][3]. C [1][3]. D [1][3]."
+
+
 # -- highlighting -----------------------------------------------------------------------------------
 def test_quote_is_highlighted_inside_the_abstract() -> None:
     html, found = render.highlight(AEC_ABSTRACT, AEC_QUOTE)
@@ -219,6 +276,19 @@ def test_unsafe_urls_are_not_linked() -> None:
     assert render.safe_url("ftp://x.org/a") is None and render.safe_url("https://github.com/a/b")
 
 
+def test_links_are_the_urls_that_were_checked() -> None:
+    """Found by the explore fuzz run: ``"\\x08HTTP://0"`` was checked as ``http://0`` (urlsplit
+    and browsers drop leading control characters) but linked with the control character."""
+    assert render.safe_url("\x08HTTP://0") == "HTTP://0"
+    assert render.safe_url(" \x00https://git\thub.com/a/b\n") == "https://github.com/a/b"
+    for url in ("\x08javascript:alert(1)", "java\tscript:alert(1)", "\x01 data:text/html,x"):
+        assert render.safe_url(url) is None
+    citation = Citation(1, AEC_ID, AEC_TITLE, AEC_QUOTE, 0.03, url="\x08HTTP://x.org/a")
+    assert 'href="HTTP://x.org/a"' in render.citation_card(1, citation, None)
+    answer = _answer(citations=[citation], text="A claim [1].")
+    assert "[1] " + AEC_TITLE + ". HTTP://x.org/a" in render.copy_text(answer)
+
+
 _OUR_TAGS = re.compile(
     r'</?p>|<br>|</a>|<a class="sch-cite" href="#sch-src-1-\d+" data-marker="\d+" title="Source \d+">'
 )
@@ -272,7 +342,7 @@ def test_notice_and_flagged_sentences_are_visible() -> None:
     answer = _answer(
         notice="The language model was unavailable (timeout); showing an extractive answer instead.",
         flagged=["An unsupported claim."],
-        mode="extractive (fallback)",
+        mode=ModeInfo(requested="llm", generator="extractive", fallback_reason="llm_unavailable"),
     )
     page = render.transcript([_done(answer)])
     assert '<div class="sch-notice" role="status"><strong>Note:</strong> The language model was' in page
@@ -290,10 +360,12 @@ def test_pending_turn_shows_progress_and_the_draft() -> None:
 
 
 def test_footer_shows_mode_and_timings() -> None:
-    answer = _answer(mode="llm:/site-packages/x/SmolLM2.gguf", timings={"first_token": 1.25, "total": 3.5})
+    smol = ModeInfo(requested="llm", generator="llm", model="/site-packages/x/SmolLM2.gguf")
+    answer = _answer(mode=smol, timings={"first_token": 1.25, "total": 3.5})
     page = render.transcript([_done(answer)])
     assert '<div class="sch-meta">llm:SmolLM2.gguf · first token 1.2 s · 3.5 s</div>' in page
-    assert "llm:qwen2.5-coder-1.5b ·" in render.transcript([_done(_answer(mode="llm:qwen2.5-coder-1.5b"))])
+    qwen = ModeInfo(requested="llm", generator="llm", model="qwen2.5-coder-1.5b")
+    assert "llm:qwen2.5-coder-1.5b ·" in render.transcript([_done(_answer(mode=qwen))])
 
 
 def test_empty_screen_and_alert() -> None:

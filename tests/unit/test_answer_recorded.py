@@ -53,7 +53,7 @@ def test_fact_answer_is_cited(assistant: Assistant) -> None:
     assert _markers(answer.text) == {c.marker for c in answer.citations} == {1}
     assert answer.citations[0].title.startswith("End-to-End Complex-Valued")
     assert "354K" in answer.citations[0].quote
-    assert answer.mode == "llm:qwen2.5-coder-1.5b"
+    assert answer.mode.label == "llm:qwen2.5-coder-1.5b" and answer.mode.generator == "llm"
 
 
 def test_made_up_number_is_not_shown(assistant: Assistant) -> None:
@@ -88,5 +88,5 @@ def test_dead_endpoint_falls_back_to_extractive(assistant: Assistant, tmp_path: 
     )
     fallback = Assistant(dead)
     answer = fallback.ask(AEC_QUESTION)
-    assert answer.mode == "extractive (fallback)" and answer.notice and "unavailable" in answer.notice
+    assert answer.mode.fallback_reason == "llm_unavailable" and answer.notice and "unavailable" in answer.notice
     assert "354K" in answer.text and answer.citations

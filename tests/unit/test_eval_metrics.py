@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from eval.aggregate import aggregate, item_score, retrieval_winner
+from eval.aggregate import (
+    aggregate,
+    by_type_and_split,
+    gold_cited_share,
+    item_score,
+    retrieval_winner,
+    split_gaps,
+)
 from eval.dataset import DatasetError, Question, load_questions, select, stratified
 from eval.gate import check_gate, gate_for_mode, load_thresholds
 from eval.judge import LLMJudge, Source, StrictJudge, judge_sentences, parse_yes_no, strict_verdict
@@ -30,6 +37,7 @@ from eval.metrics import (
     reciprocal_rank,
     retrieval_scores,
 )
+from eval.report import type_split_section
 from eval.scoring import SystemAnswer, sentence_citations
 
 # -- retrieval ----------------------------------------------------------------------------------
@@ -267,6 +275,111 @@ def test_aggregate_rates() -> None:
     assert out["retrieval.hybrid.hit@1"] == 0.5  # q1 gold at rank 1, q2 gold at rank 2
     assert out["retrieval.dense.hit@1"] is None
     assert item_score(records[1]) == 0.0 and item_score(records[2]) == 1.0 and item_score(records[3]) == 0.0
+
+
+def _answered(
+    qid: str,
+    qtype: str,
+    split: str,
+    gold: list[str],
+    cited: list[str],
+    *,
+    abstained: bool = False,
+    **metrics: Any,
+) -> dict[str, Any]:
+    """A record whose answer cites ``cited`` (as ``Answer.citations`` paper ids end up in results.json)."""
+    answerable = bool(gold)
+    recall = None if not gold else (0.0 if abstained else len(set(gold) & set(cited)) / len(gold))
+    record = _record(qid, qtype, answerable, gold, abstained=abstained, citation_recall=recall, **metrics)
+    record["split"] = split
+    record["scholium"]["answer"]["cited"] = cited
+    return record
+
+
+def test_gold_cited_and_compare_all_cited() -> None:
+    records = [
+        _answered("q1", "fact", "dev", ["a"], ["a", "x"]),
+        _answered("q2", "fact", "dev", ["b"], ["x"]),
+        _answered("q3", "compare", "dev", ["a", "b"], ["a"]),  # one of two compared works
+        _answered("q4", "compare", "dev", ["a", "b"], ["b", "a"]),
+        _answered("q5", "compare", "dev", ["a", "b"], ["a", "b"], abstained=True),  # abstention cites nothing
+        _answered("q6", "unanswerable", "dev", [], []),
+    ]
+    assert gold_cited_share(records[2]) == 0.5
+    assert gold_cited_share(records[4]) == 0.0
+    assert gold_cited_share(records[5]) is None
+    out = aggregate(records)
+    assert out["gold_cited_rate"] == pytest.approx(3 / 5)  # q1, q3, q4 of the five answerable
+    assert out["compare_all_cited_rate"] == pytest.approx(1 / 3)  # only q4
+    # without ``cited`` in the record the same numbers come from citation_recall
+    for record in records:
+        del record["scholium"]["answer"]["cited"]
+    again = aggregate(records)
+    assert again["gold_cited_rate"] == out["gold_cited_rate"]
+    assert again["compare_all_cited_rate"] == out["compare_all_cited_rate"]
+    assert aggregate(records[:2])["compare_all_cited_rate"] is None  # no compare question
+
+
+def _split_records() -> list[dict[str, Any]]:
+    return [
+        # fact: dev cites gold twice, held-out once of two -> gold-cited gap 0.5
+        _answered("q1", "fact", "dev", ["a"], ["a"], fact_recall=1.0),
+        _answered("q2", "fact", "dev", ["b"], ["b"], fact_recall=1.0),
+        _answered("q3", "fact", "heldout", ["a"], ["a"], fact_recall=1.0),
+        _answered("q4", "fact", "heldout", ["b"], ["x"], fact_recall=1.0),
+        # unanswerable: both splits abstain -> no gap
+        _answered("q5", "unanswerable", "heldout", [], [], abstained=True),
+        _answered("q6", "unanswerable", "dev", [], [], abstained=True),
+        # multi only on dev -> held-out n/a, no gap flag
+        _answered("q7", "multi", "dev", ["a", "b"], ["a"]),
+        # compare: gap of exactly 0.1 in fact recall is not flagged (strictly greater than 0.1)
+        _answered("q8", "compare", "dev", ["a", "b"], ["a", "b"], fact_recall=0.6),
+        _answered("q9", "compare", "heldout", ["a", "b"], ["a", "b"], fact_recall=0.5),
+    ]
+
+
+def test_by_type_and_split_and_gaps() -> None:
+    table = by_type_and_split(_split_records())
+    assert list(table) == ["fact", "multi", "compare", "unanswerable"]  # dataset type order
+    assert list(table["fact"]) == ["dev", "heldout"] and list(table["multi"]) == ["dev"]
+    assert table["fact"]["dev"]["gold_cited_rate"] == 1.0
+    assert table["fact"]["heldout"]["gold_cited_rate"] == 0.5
+    rows = {(r["type"], r["metric"]): r for r in split_gaps(table)}
+    fact = rows[("fact", "gold_cited_rate")]
+    assert (
+        fact["delta"] == pytest.approx(-0.5) and fact["gap"] and (fact["n_dev"], fact["n_heldout"]) == (2, 2)
+    )
+    assert not rows[("fact", "fact_recall")]["gap"]
+    unans = rows[("unanswerable", "abstain_rate_unanswerable")]
+    assert (unans["dev"], unans["heldout"], unans["gap"]) == (1.0, 1.0, False)
+    assert ("unanswerable", "fact_recall") not in rows  # measured in neither split
+    multi = rows[("multi", "multi_gold_recall")]
+    assert multi["dev"] == 0.5 and multi["heldout"] is None and multi["delta"] is None and not multi["gap"]
+    assert rows[("compare", "fact_recall")]["delta"] == pytest.approx(-0.1)
+    assert not rows[("compare", "fact_recall")]["gap"]
+    assert rows[("compare", "compare_all_cited_rate")]["dev"] == 1.0
+    assert any(r["gap"] for r in split_gaps(table, threshold=0.05) if r["metric"] == "fact_recall")
+
+
+def test_report_type_split_section() -> None:
+    lines = type_split_section(
+        _split_records(), [("scholium", "Scholium"), ("baseline", "llama-index baseline")]
+    )
+    text = "\n".join(lines)
+    assert text.startswith("## Per type: dev vs held-out")
+    assert "### Scholium" in text and "llama-index baseline" not in text  # no baseline in the records
+    table_lines = text.splitlines()
+    assert "| type | metric | n dev | n held-out | dev | held-out | Δ | gap > 0.1 |" in table_lines
+    gap_rows = [line for line in table_lines if line.endswith("| ⚠ gap |")]
+    assert gap_rows == [
+        "| fact | gold paper cited | 2 | 2 | 1.000 | 0.500 | -0.500 | ⚠ gap |",
+        "| fact | citation recall | 2 | 2 | 1.000 | 0.500 | -0.500 | ⚠ gap |",
+    ]
+    assert "| multi | multi gold recall | 1 | 0 | 0.500 | n/a | n/a |  |" in table_lines
+    assert "| compare | fact recall | 1 | 1 | 0.600 | 0.500 | -0.100 |  |" in table_lines
+    assert "2 of " in text
+    only_dev = type_split_section([r for r in _split_records() if r["split"] == "dev"], [("scholium", "S")])
+    assert "Only the `dev` split was evaluated" in "\n".join(only_dev)
 
 
 def test_retrieval_winner() -> None:

@@ -21,7 +21,11 @@ TYPES = {"lookup", "fact", "multi", "compare", "unanswerable", "followup", "adve
 SPLITS = {"dev", "heldout"}
 ID_RE = re.compile(r"^q\d{3,}$")
 PAPER_ID_RE = re.compile(r"^p[0-9a-f]{12}$")
-MIN_QUESTIONS = 100
+MIN_QUESTIONS = 210
+MIN_HELDOUT = 85
+# the held-out split has at least this many questions of each type
+MIN_HELDOUT_PER_TYPE = {"compare": 10, "followup": 10}
+MIN_HELDOUT_PER_TYPE_DEFAULT = 12
 
 D3NET_QUESTION = "How many parameters does the complex-valued AEC network built on D3Net blocks have?"
 BYTENET_QUESTION = "What BLEU score does ByteNet reach on WMT En-De?"
@@ -97,6 +101,9 @@ def test_ids_unique_and_enough_questions(rows: list[dict[str, Any]]) -> None:
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     assert not dupes, f"duplicate ids: {dupes}"
     assert len(rows) >= MIN_QUESTIONS, f"only {len(rows)} questions (need {MIN_QUESTIONS})"
+    # new questions continue the numbering: q001, q002, ... in file order, no gaps
+    expected = [f"q{n:03d}" for n in range(1, len(rows) + 1)]
+    assert ids == expected, "ids must run q001, q002, ... in file order"
     questions = [(row.get("question"), json.dumps(row.get("history"))) for row in rows]
     repeated = [q for q, n in Counter(questions).items() if n > 1]
     assert not repeated, f"repeated questions: {repeated}"
@@ -106,8 +113,15 @@ def test_every_type_has_both_splits(rows: list[dict[str, Any]]) -> None:
     seen = Counter((row.get("type"), row.get("split")) for row in rows)
     missing = [f"{t}/{s}" for t in sorted(TYPES) for s in sorted(SPLITS) if not seen[(t, s)]]
     assert not missing, f"type/split combinations without questions: {missing}"
-    heldout = sum(1 for row in rows if row.get("split") == "heldout") / len(rows)
-    assert 0.2 <= heldout <= 0.4, f"held-out share {heldout:.0%} is not about 30%"
+    heldout = sum(1 for row in rows if row.get("split") == "heldout")
+    assert heldout >= MIN_HELDOUT, f"only {heldout} held-out questions (need {MIN_HELDOUT})"
+    assert 0.25 <= heldout / len(rows) <= 0.6, f"held-out share {heldout / len(rows):.0%} is off"
+    short = {
+        t: seen[(t, "heldout")]
+        for t in sorted(TYPES)
+        if seen[(t, "heldout")] < MIN_HELDOUT_PER_TYPE.get(t, MIN_HELDOUT_PER_TYPE_DEFAULT)
+    }
+    assert not short, f"types with too few held-out questions: {short}"
 
 
 def test_gold_ids_exist_in_corpus(rows: list[dict[str, Any]], papers: dict[str, str]) -> None:

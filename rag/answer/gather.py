@@ -1,0 +1,130 @@
+"""Stage 2 — gather evidence: retrieval shaped by the plan, then numbered evidence sentences.
+
+- every kind: the papers retrieval ranks highest for the (standalone) question;
+- ``compare``: each compared work is first resolved to its own paper (a search for its name;
+  the paper must mention a method name the work is called by), and gets its own evidence slot
+  ahead of the rest, so the second work cannot fall out of the prompt;
+- ``followup``: the papers of the previous turn come first (by id when the history carries
+  them, else by resolving the previous turn's text with retrieval);
+- ``list``: more papers are retrieved (every matching paper should be listed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..retrieve import RetrievalTrace, SearchFilters
+from ..types import Paper, SearchResult
+from .evidence import EvidenceItem, select_evidence
+from .plan import Plan
+from .support import SupportScorer
+from .terms import method_names, names_supported
+
+Search = Callable[[str, int, SearchFilters, RetrievalTrace], list[SearchResult]]
+FetchPapers = Callable[[list[str]], dict[str, Paper]]
+
+#: Papers retrieved for a list question (all of them are candidates to be listed).
+LIST_K = 10
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the later stages work from."""
+
+    results: list[SearchResult]
+    items: list[EvidenceItem]
+    #: Markers of evidence the answer must cite (compared works, the follow-up's paper).
+    must_cover: tuple[int, ...] = ()
+    #: Compared works no paper of the corpus could be found for.
+    missing_works: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best_relevance(self) -> float:
+        """Relevance of the best evidence sentence to the question (0 when there is none)."""
+        return max((e.best_relevance for e in self.items), default=0.0)
+
+    def by_paper(self, paper_id: str) -> EvidenceItem | None:
+        """The evidence item of ``paper_id``, if it is in the evidence."""
+        return next((e for e in self.items if e.paper_id == paper_id), None)
+
+
+def _mentions(work: str, paper: Paper | None, result: SearchResult) -> bool:
+    """Whether a paper can be the work called ``work``: it mentions the work's method name(s)."""
+    text = f"{paper.title} {paper.abstract}" if paper else f"{result.title} {result.text}"
+    return names_supported(work, text)
+
+
+def resolve_work(
+    work: str, search: Search, papers: FetchPapers, filters: SearchFilters, trace: RetrievalTrace
+) -> SearchResult | None:
+    """The paper a compared work refers to, or ``None`` when the corpus has none.
+
+    A work with a method name ("Mix-LN", "GNMT") must be one that mentions it; a work described
+    in words ("the original sequence-to-sequence LSTM paper") is retrieval's first hit.
+    """
+    hits = search(work, 3, filters, trace)
+    if not hits:
+        return None
+    if not method_names(work):
+        return hits[0]
+    found = papers([h.paper_id for h in hits])
+    return next((h for h in hits if _mentions(work, found.get(h.paper_id), h)), None)
+
+
+def _pair_with_name(
+    name: str, results: list[SearchResult], search: Search, papers: FetchPapers,
+    filters: SearchFilters, trace: RetrievalTrace,
+) -> list[SearchResult]:  # fmt: skip
+    """For "the two UniFormer papers": the first two papers that mention the name."""
+    pool = {r.paper_id: r for r in [*search(name, 5, filters, trace), *results]}
+    found = papers(list(pool))
+    return [r for pid, r in pool.items() if _mentions(name, found.get(pid), r)][:2]
+
+
+def gather(
+    plan: Plan,
+    query: str,
+    *,
+    k: int,
+    filters: SearchFilters,
+    search: Search,
+    papers: FetchPapers,
+    scorer: SupportScorer,
+    sentences_per_paper: int,
+    token_budget: int,
+    trace: RetrievalTrace,
+    focus_results: list[SearchResult] | None = None,
+) -> Evidence:
+    """Retrieve for ``plan`` and select the evidence sentences (see the module docstring)."""
+    want = max(k, LIST_K) if plan.kind == "list" else k
+    results = search(query, want, filters, trace)
+    first: list[SearchResult] = []
+    missing: list[str] = []
+    if plan.kind == "compare":
+        if plan.same_name_pair:
+            first = _pair_with_name(plan.same_name_pair, results, search, papers, filters, trace)
+        for work in plan.works:
+            hit = resolve_work(work, search, papers, filters, trace)
+            if hit is None:
+                missing.append(work)
+            elif all(hit.paper_id != f.paper_id for f in first):
+                first.append(hit)
+    elif plan.kind == "followup" and focus_results:
+        first = list(focus_results)
+    seen = {r.paper_id for r in first}
+    ordered = [*first, *[r for r in results if r.paper_id not in seen]][: max(want, len(first))]
+    found = papers([r.paper_id for r in ordered])
+    # Lists need every candidate: the prompt budget applies later, to what the model is shown.
+    budget = token_budget * 4 if plan.kind == "list" else token_budget
+    items = select_evidence(
+        plan.question if plan.kind != "followup" else query,
+        ordered,
+        found,
+        scorer,
+        sentences_per_paper=sentences_per_paper,
+        token_budget=budget,
+    )
+    must = tuple(e.marker for e in items if e.paper_id in seen)
+    return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))

@@ -1,0 +1,150 @@
+"""Stage 3 — generate a draft: from retrieval's ranking, from the sources' sentences, or by the LLM.
+
+- ``lookup`` (both modes): the answer *is* the paper retrieval ranks highest, quoted with its best
+  supporting sentence; when the two retrievers disagree about the first paper, the runner-up is
+  named too. No model call: a small model picking another candidate than a confident ranking was
+  the most common lookup error, and it costs seconds.
+- ``list`` (both modes): every retrieved paper whose best sentence passes the list threshold (see
+  :data:`LIST_RELATIVE`), one cited sentence each.
+- other kinds: the LLM writes from the numbered evidence (``llm`` mode; the prompt carries the
+  plan's guidance, e.g. "state the number"), or the most relevant sentences are quoted
+  (``extractive`` mode, :func:`extractive.extract`).
+
+Drafts from retrieval or quotes are cited by construction; LLM drafts go to :mod:`verify`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .citations import CheckedSentence
+from .evidence import EvidenceItem, render_evidence
+from .extractive import extract
+from .gather import Evidence
+from .plan import Plan
+from .prompts import load_prompt
+from .sanitize import neutralize_tokens
+from .terms import names_supported
+
+Generator = Literal["llm", "extractive", "retrieval"]
+#: A paper is listed when its best sentence scores at least this share of the best paper's (and
+#: passes the extractive floor). Chosen on the dev split's list questions (eval/calibrate.py).
+LIST_RELATIVE = 0.75
+#: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
+#: at least this share of the first paper's.
+RUNNER_UP_RELATIVE = 0.9
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft answer: cited sentences (retrieval/extractive) or the model's raw text."""
+
+    generator: Generator
+    sentences: tuple[CheckedSentence, ...] = ()
+    raw: str | None = None
+
+
+def best_sentence(item: EvidenceItem) -> tuple[str, float]:
+    """The paper's sentence most relevant to the question, and its relevance."""
+    i = max(range(len(item.sentences)), key=item.relevance.__getitem__)
+    return item.sentences[i], item.relevance[i]
+
+
+def _quote(item: EvidenceItem, prefix: str = "") -> CheckedSentence:
+    sentence, score = best_sentence(item)
+    return CheckedSentence(f"{prefix}{item.title} — {sentence}", [item.marker], score)
+
+
+def _eligible(plan: Plan, evidence: Evidence, floor: float) -> list[EvidenceItem]:
+    """Evidence items that pass ``floor`` and mention a method name the question uses (if any)."""
+    return [
+        e
+        for e in evidence.items
+        if e.best_relevance >= floor and names_supported(plan.question, f"{e.title} {e.abstract}")
+    ]
+
+
+def confident(item: EvidenceItem) -> bool:
+    """Whether both retrievers put this paper first (dense and lexical agree)."""
+    return item.result.dense_rank == 1 and item.result.lexical_rank == 1
+
+
+def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
+    """The paper(s) retrieval ranks highest, each with its best sentence; empty = abstain."""
+    candidates = _eligible(plan, evidence, floor)
+    if not candidates:
+        return []
+    top = candidates[0]
+    out = [_quote(top)]
+    if not confident(top) and len(candidates) > 1:
+        second = candidates[1]
+        if second.best_relevance >= RUNNER_UP_RELATIVE * top.best_relevance:
+            out.append(_quote(second, "Also close: "))
+    return out
+
+
+def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
+    """Every paper whose best sentence passes the list threshold, one cited sentence each."""
+    candidates = _eligible(plan, evidence, floor)
+    if not candidates:
+        return []
+    best = max(e.best_relevance for e in candidates)
+    return [_quote(e) for e in candidates if e.best_relevance >= LIST_RELATIVE * best]
+
+
+def extractive_answer(
+    plan: Plan, evidence: Evidence, *, max_sentences: int, floor: float
+) -> list[CheckedSentence]:
+    """The most relevant sentences, quoted; every compared work / followed-up paper covered."""
+    items = evidence.items
+    if plan.kind == "followup" and evidence.must_cover:
+        items = [e for e in items if e.marker in evidence.must_cover]
+    picked = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
+    if plan.kind == "followup" and not picked and items:
+        # The paper is known (the conversation is about it): its best sentence answers better
+        # than an abstention, as long as it is about what the question asks at all.
+        sentence, score = best_sentence(items[0])
+        if score >= floor * 0.6:
+            picked = [CheckedSentence(f"{items[0].title} — {sentence}", [items[0].marker], score)]
+    return cover(plan, evidence, picked)
+
+
+def cover(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> list[CheckedSentence]:
+    """Add the best sentence of every compared work the sentences do not cite yet."""
+    if plan.kind != "compare" or not sentences:
+        return sentences
+    cited = {m for s in sentences for m in s.markers}
+    by_marker = {e.marker: e for e in evidence.items}
+    extra = [_quote(by_marker[m]) for m in evidence.must_cover if m not in cited and m in by_marker]
+    return [*sentences, *extra]
+
+
+def guidance(plan: Plan, evidence: Evidence) -> str:
+    """Plan-specific lines for the answer prompt (``prompts/guidance_<kind>.md``), or ''."""
+    if plan.quantity:
+        return load_prompt("guidance_quantity").render()
+    if plan.kind == "compare" and len(evidence.must_cover) >= 2:
+        by_marker = {e.marker: e for e in evidence.items}
+        works = "; ".join(f"[{m}] {by_marker[m].title}" for m in evidence.must_cover if m in by_marker)
+        return load_prompt("guidance_compare").render(works=works)
+    return ""
+
+
+def llm_messages(
+    plan: Plan, evidence: Evidence, asked: str, prompt_items: list[EvidenceItem]
+) -> list[dict[str, str]]:
+    """The chat messages for the model: fixed system prompt first (llama.cpp reuses its cached
+    prefix), then the evidence and the question."""
+    extra = guidance(plan, evidence)
+    return [
+        {"role": "system", "content": load_prompt("system").render()},
+        {
+            "role": "user",
+            "content": load_prompt("answer").render(
+                evidence=render_evidence(prompt_items),
+                question=neutralize_tokens(asked),
+                guidance=f"\n{extra}" if extra else "",
+            ),
+        },
+    ]

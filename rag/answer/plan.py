@@ -1,0 +1,218 @@
+"""Stage 1 — plan: what kind of question this is, and what a correct answer must contain.
+
+A transparent rule set (regular expressions over the question; tested in
+tests/unit/test_plan.py) sorts a question into one of six kinds:
+
+- ``followup``: leans on the conversation ("what did *they* evaluate on?");
+- ``compare``: two or more named works set against each other;
+- ``list``: "which papers ..." — every matching paper should be listed;
+- ``lookup``: "which paper/work ..." — the answer is a paper;
+- ``fact``: asks for a quantity (number, score, size) or a named item (dataset, benchmark);
+- ``summary``: anything else ("what does Mix-LN propose?").
+
+Sentences of the question that give orders to the assistant (prompt injection) are dropped
+first, so "Ignore previous instructions ... Then tell me what Mix-LN does." is planned and
+answered as "tell me what Mix-LN does".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .question import asks_for_quantity, needs_context, quantity_target
+from .sanitize import looks_like_instruction
+from .sentences import split_sentences
+from .terms import method_names
+
+QuestionKind = Literal["followup", "compare", "list", "lookup", "fact", "summary"]
+KINDS: tuple[QuestionKind, ...] = ("followup", "compare", "list", "lookup", "fact", "summary")
+
+_COMPARE = re.compile(
+    r"\b(compare|compared|comparing|comparison|differ|differs|difference|differences|different"
+    r"|versus|vs\.?|contrast|similarities|in common|both)\b",
+    re.IGNORECASE,
+)
+_DOCS = r"(papers|works|studies|articles|publications|preprints|theses)"
+_PLURAL = r"(papers|works|studies|articles|publications|preprints|theses|approaches|methods)"
+# "Which papers ...", "list the works ...": unambiguous requests for several papers.
+_LIST = re.compile(
+    rf"\b(which|what|list|name|find|any|all|are there|show)\b[^?]{{0,60}}\b{_DOCS}\b|^\s*list\b",
+    re.IGNORECASE,
+)
+# "... methods that ...": several things, but weaker (a quantity question wins over it).
+_LIST_WEAK = re.compile(
+    rf"\b(which|what|list|name|find|any|all|are there)\b[^?]{{0,60}}\b{_PLURAL}\b"
+    rf"|\b{_PLURAL} (that|which|on|about|using|use|propose|study|studying)\b",
+    re.IGNORECASE,
+)
+_SINGULAR = r"(paper|work|study|article|publication|preprint|thesis|dissertation)"
+# "Which work ...": the question is about finding one paper, even if it mentions a quantity.
+_LOOKUP_START = re.compile(rf"^\W*(which|what)\s+{_SINGULAR}\b", re.IGNORECASE)
+# "And what does ...", "What about ...": a follow-up without a pronoun.
+_CONTINUES = re.compile(r"^\W*(and|also|then|what about|how about|and what|and how)\b", re.IGNORECASE)
+# "compared with the SVM baseline": a participle inside a fact question, not a comparison request.
+_COMPARED_WITH = re.compile(r"\b(compared|relative) (with|to)\b", re.IGNORECASE)
+_LOOKUP = re.compile(
+    rf"\b(which|what)\s+(\w+[\s-]+){{0,3}}?{_SINGULAR}\b"
+    rf"|\bis there (a |any )?(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
+    rf"|\b(i'?m|i am) (looking for|trying to find)\b|\bfind (me )?(the|a) {_SINGULAR}\b"
+    rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b",
+    re.IGNORECASE,
+)
+_ITEM = re.compile(
+    r"\b(what|which)\s+(\w+[\s-]+){0,3}?(datasets?|benchmarks?|tasks?|metrics?|challenges?|tracks?|hardware|languages?"
+    r"|baselines?|backbones?|loss|optimizers?|activation)\b"
+    r"|\b(evaluated|evaluate|tested|trained|benchmarked) on\b",
+    re.IGNORECASE,
+)
+# "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
+_SIDES = re.compile(
+    r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between|are|is|do)?\s*"
+    r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+(?P<b>.+?)"
+    r"(?=\s+(?:differ|compare|both|relate|different|similar|in terms|in their|on\b|for\b)|[,?:;]|$)",
+    re.IGNORECASE,
+)
+_TWO_OF = re.compile(
+    r"\b(?:the )?(?:two|both) (?P<name>[\w-]+) (?:papers|works|models|methods|versions)\b", re.IGNORECASE
+)
+_QUOTED = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the answer must do; built by :func:`make_plan`, read by the later stages."""
+
+    kind: QuestionKind
+    question: str
+    #: Sentences removed from the question because they give orders to the assistant.
+    dropped: tuple[str, ...] = ()
+    #: Method/model names in the question (lower-cased), as :func:`terms.method_names` finds them.
+    names: tuple[str, ...] = ()
+    #: For comparisons: how each compared work is referred to ("Mix-LN", "LayerNorm Scaling").
+    works: tuple[str, ...] = ()
+    #: For comparisons phrased as "the two UniFormer papers": the shared name.
+    same_name_pair: str | None = None
+    quantity: bool = False
+    target: frozenset[str] = field(default_factory=frozenset)
+    #: Papers the conversation is about (follow-ups): ids of the previous turn's citations.
+    focus: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "kind": self.kind,
+            "question": self.question,
+            "dropped": list(self.dropped),
+            "names": list(self.names),
+            "works": list(self.works),
+            "quantity": self.quantity,
+            "target": sorted(self.target),
+            "focus": list(self.focus),
+        }
+
+
+def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
+    """The question without sentences that order the assistant around (and those sentences).
+
+    If every sentence reads as an order, the question is kept whole (there is nothing else to
+    answer; the generator's own rules and the evidence sanitiser deal with it).
+    """
+    sentences = split_sentences(question)
+    kept = [s for s in sentences if not looks_like_instruction(s)]
+    if not kept or len(kept) == len(sentences):
+        return question, ()
+    dropped = tuple(s for s in sentences if s not in kept)
+    text = " ".join(kept)
+    text = re.sub(r"^(then|and|also|now|but)\s*,?\s+", "", text, flags=re.IGNORECASE)
+    return text[:1].upper() + text[1:], dropped
+
+
+def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
+    """The works a comparison names: quoted titles and names, or the two sides of "A and B"."""
+    pair = _TWO_OF.search(question)
+    if pair:
+        return (), pair.group("name")
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
+    sides = _SIDES.search(question.strip())
+    works: list[str] = []
+    if sides:
+        for side in (sides.group("a"), sides.group("b")):
+            side = _QUOTED.sub(lambda m: next(g for g in m.groups() if g), side)
+            side = re.sub(r"\(from ([^)]*)\)", r"\1", side)
+            side = re.sub(r"^(the|a|an)\s+", "", side.strip(" ,.'\""), flags=re.IGNORECASE)
+            if side:
+                works.append(side)
+    for title in quoted:
+        for i, w in enumerate(works):
+            if w.lower() in title.lower():
+                works[i] = title  # the quoted form is the precise one
+                break
+            if title.lower() in w.lower():
+                break  # already part of that side ("LayerNorm Scaling (from 'The Curse of Depth')")
+        else:
+            works.append(title)
+    if len(works) < 2:
+        names = sorted(method_names(question))
+        works = names if len(names) >= 2 else works
+    return tuple(dict.fromkeys(works)), None
+
+
+def _is_comparison(question: str) -> bool:
+    """Two or more named works set against each other ("How do A and B differ", "Compare A with
+    B", "How do MLP-Mixer and Strip-MLP exchange ...")."""
+    works, pair = compared_works(question)
+    if pair:
+        return True
+    if len(works) < 2:
+        return False
+    words = _COMPARE.findall(question)
+    if words:
+        # "What mAP does X reach, compared with the SVM baseline?" asks for a number.
+        only_participle = all(w.lower() == "compared" for w in words) and _COMPARED_WITH.search(question)
+        return not (only_participle and asks_for_quantity(question))
+    # No comparison word: only "How do A and B ..." where both sides are named methods.
+    named = [w for w in works if method_names(w)]
+    return bool(re.match(r"^\W*how (do|does|did)\b", question, re.IGNORECASE)) and len(named) >= 2
+
+
+def classify(question: str, *, has_history: bool) -> QuestionKind:
+    """The question's kind (see the module docstring), by the first rule that applies."""
+    if has_history and (needs_context(question) or _CONTINUES.search(question)):
+        return "followup"
+    if _is_comparison(question):
+        return "compare"
+    if _LIST.search(question):
+        return "list"
+    if _LOOKUP_START.search(question):
+        return "lookup"
+    if asks_for_quantity(question) or _ITEM.search(question):
+        return "fact"
+    if _LIST_WEAK.search(question):
+        return "list"
+    if _LOOKUP.search(question):
+        return "lookup"
+    return "summary"
+
+
+def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...] = ()) -> Plan:
+    """Plan the answer to ``question`` (already cleaned by ``question.clean_question``)."""
+    text, dropped = strip_instructions(question)
+    kind = classify(text, has_history=has_history)
+    works: tuple[str, ...] = ()
+    pair = None
+    if kind == "compare":
+        works, pair = compared_works(text)
+    quantity = asks_for_quantity(text)
+    return Plan(
+        kind=kind,
+        question=text,
+        dropped=dropped,
+        names=tuple(sorted(method_names(text))),
+        works=works,
+        same_name_pair=pair,
+        quantity=quantity,
+        target=quantity_target(text) if quantity else frozenset(),
+        focus=focus if kind == "followup" else (),
+    )

@@ -1,0 +1,116 @@
+"""Stage 4 — verify the model's draft against the evidence and the plan.
+
+1. Citations (:func:`citations.check_citations`): every sentence must be supported by a source
+   it cites (or is attributed to); numbers and method names must occur in that source.
+2. The plan: a quantity question whose checked answer states no number is *repaired* from the
+   verified source sentence that holds the asked quantity (:func:`extractive.extract`); a
+   comparison that leaves a compared work uncited gets that work's best sentence added.
+3. A refusal (``NOT_IN_CORPUS``) or nothing surviving the check means abstention, unless the
+   question asks which paper(s) do something: retrieval answers that from the quotes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .citations import CheckedSentence, check_citations
+from .extractive import extract
+from .gather import Evidence
+from .generate import Generator, cover
+from .plan import Plan
+from .question import asks_for_papers
+from .sentences import split_sentences
+from .support import SupportScorer
+from .terms import bare_numbers
+
+SUPPORT_THRESHOLD = 0.45
+_REFUSAL = re.compile(
+    r"NOT_IN_CORPUS|not (in|covered by) the (corpus|sources|abstracts)"
+    r"|(sources|abstracts|corpus|context)( provided)? (do|does) not (contain|provide|mention|include|say"
+    r"|state|report|specify|answer)|no information (about|on|regarding)"
+    r"|(is|are) not (mentioned|stated|specified|reported|provided|given) in",
+    re.IGNORECASE,
+)
+_ONLY_MARKERS = re.compile(r"^[\s\[\]\d,;.:\-–]*$")
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The checked answer: what survived, what was removed, and how it was repaired."""
+
+    sentences: tuple[CheckedSentence, ...]
+    generator: Generator
+    flagged: tuple[str, ...] = ()
+    #: Why the final text is not the model's (e.g. ``missing_quantity``), or ``None``.
+    fallback_reason: str | None = None
+    #: Completions of the model's text (e.g. ``added_compared_work``).
+    repairs: tuple[str, ...] = ()
+    refused: bool = False
+
+    @property
+    def abstain(self) -> bool:
+        """Nothing verifiable is left to say."""
+        return not self.sentences
+
+
+def expand_bare_markers(text: str, evidence: Evidence) -> str:
+    """A reply made only of markers ("[1], [2][3]") points at papers: name them, so the
+    citations can be checked like any sentence."""
+    if not text or not _ONLY_MARKERS.match(text) or not re.search(r"\d", text):
+        return text
+    by_marker = {item.marker: item for item in evidence.items}
+    wanted = [int(n) for n in re.findall(r"\d+", text)]
+    return " ".join(f"{by_marker[n].title} [{n}]." for n in dict.fromkeys(wanted) if n in by_marker)
+
+
+def without_refusals(text: str) -> str:
+    """The reply without sentences that say the sources do not answer."""
+    out = []
+    for line in text.splitlines():
+        for sentence in split_sentences(line):
+            if not _REFUSAL.search(sentence):
+                out.append(sentence)
+    return " ".join(out)
+
+
+def verify_llm(
+    plan: Plan,
+    evidence: Evidence,
+    raw: str,
+    scorer: SupportScorer,
+    *,
+    max_sentences: int,
+    floor: float,
+) -> Verified:
+    """Check the model's ``raw`` reply (see the module docstring)."""
+    raw = raw.strip()
+    refused = not raw or raw.upper().startswith("NOT_IN_CORPUS")
+    text = expand_bare_markers(without_refusals(raw), evidence)
+    checked = check_citations(text, evidence.items, scorer, SUPPORT_THRESHOLD)
+    flagged = tuple(checked.flagged)
+    sentences = list(checked.sentences)
+
+    def quoted(reason: str, query: str) -> Verified | None:
+        picked = extract(query, evidence.items, max_sentences=max_sentences, min_relevance=floor)
+        if not picked:
+            return None
+        return Verified(tuple(cover(plan, evidence, picked)), "extractive", flagged, reason, (), refused)
+
+    if refused or not sentences:
+        if asks_for_papers(plan.question):
+            # Small models often refuse "which paper ..." questions that retrieval answers; the
+            # quotes of the matching papers cannot invent anything.
+            found = quoted("model_no_answer", plan.question)
+            if found is not None:
+                return found
+        return Verified((), "llm", flagged, None, (), refused)
+    if plan.quantity and not any(bare_numbers(s.text) for s in sentences):
+        found = quoted("missing_quantity", plan.question)
+        if found is not None and any(bare_numbers(s.text) for s in found.sentences):
+            return found
+    repairs: tuple[str, ...] = ()
+    covered = cover(plan, evidence, sentences)
+    if len(covered) > len(sentences):
+        repairs = ("added_compared_work",)
+    return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
