@@ -57,14 +57,21 @@ def _mentions(work: str, paper: Paper | None, result: SearchResult) -> bool:
 
 
 def resolve_work(
-    work: str, search: Search, papers: FetchPapers, filters: SearchFilters, trace: RetrievalTrace
+    work: str,
+    search: Search,
+    papers: FetchPapers,
+    filters: SearchFilters,
+    trace: RetrievalTrace,
+    taken: frozenset[str] = frozenset(),
 ) -> SearchResult | None:
     """The paper a compared work refers to, or ``None`` when the corpus has none.
 
     A work with a method name ("Mix-LN", "GNMT") must be one that mentions it; a work described
-    in words ("the original sequence-to-sequence LSTM paper") is retrieval's first hit.
+    in words ("the original sequence-to-sequence LSTM paper") is retrieval's first hit. Papers
+    already ``taken`` by another compared work come last: two works are two papers.
     """
     hits = search(work, 3, filters, trace)
+    hits = [h for h in hits if h.paper_id not in taken] + [h for h in hits if h.paper_id in taken]
     if not hits:
         return None
     if not method_names(work):
@@ -106,7 +113,8 @@ def gather(
         if plan.same_name_pair:
             first = _pair_with_name(plan.same_name_pair, results, search, papers, filters, trace)
         for work in plan.works:
-            hit = resolve_work(work, search, papers, filters, trace)
+            taken = frozenset(f.paper_id for f in first)
+            hit = resolve_work(work, search, papers, filters, trace, taken)
             if hit is None:
                 missing.append(work)
             elif all(hit.paper_id != f.paper_id for f in first):
@@ -118,8 +126,10 @@ def gather(
     found = papers([r.paper_id for r in ordered])
     # Lists need every candidate: the prompt budget applies later, to what the model is shown.
     budget = token_budget * 4 if plan.kind == "list" else token_budget
+    # Sentences are scored against the question itself: for a follow-up the query also carries
+    # the paper's title, which would favour sentences that merely restate the title.
     items = select_evidence(
-        plan.question if plan.kind != "followup" else query,
+        plan.question,
         ordered,
         found,
         scorer,

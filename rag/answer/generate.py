@@ -15,6 +15,7 @@ Drafts from retrieval or quotes are cited by construction; LLM drafts go to :mod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,7 +34,14 @@ Generator = Literal["llm", "extractive", "retrieval"]
 LIST_RELATIVE = 0.75
 #: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
 #: at least this share of the first paper's.
-RUNNER_UP_RELATIVE = 0.9
+RUNNER_UP_RELATIVE = 0.8
+#: The sentence that states a paper's contribution ("we propose X"): a lookup quotes it too, since
+#: it names the method the user is looking for.
+_CONTRIBUTION = re.compile(
+    r"\b(we|this (paper|work|study|thesis)|here,? we)\s+(\w+\s+)?(propose|introduce|present|develop"
+    r"|design|call|name|term|dub)\w*\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -70,17 +78,29 @@ def confident(item: EvidenceItem) -> bool:
     return item.result.dense_rank == 1 and item.result.lexical_rank == 1
 
 
+def _identify(item: EvidenceItem, prefix: str = "") -> list[CheckedSentence]:
+    """A paper as a lookup answer: its best sentence for the question and, if another one, the
+    sentence stating its contribution (which names the method), in abstract order."""
+    best = max(range(len(item.sentences)), key=item.relevance.__getitem__)
+    claim = next((i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)), best)
+    out = []
+    for n, i in enumerate(sorted({best, claim})):
+        text = f"{prefix}{item.title} — {item.sentences[i]}" if n == 0 else item.sentences[i]
+        out.append(CheckedSentence(text, [item.marker], item.relevance[i]))
+    return out
+
+
 def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
     """The paper(s) retrieval ranks highest, each with its best sentence; empty = abstain."""
     candidates = _eligible(plan, evidence, floor)
     if not candidates:
         return []
     top = candidates[0]
-    out = [_quote(top)]
+    out = _identify(top)
     if not confident(top) and len(candidates) > 1:
         second = candidates[1]
         if second.best_relevance >= RUNNER_UP_RELATIVE * top.best_relevance:
-            out.append(_quote(second, "Also close: "))
+            out.extend(_identify(second, "Also close: "))
     return out
 
 

@@ -127,7 +127,9 @@ class AnswerPipeline:
         users = [m["content"] for m in history if m["role"] == "user" and m["content"]]
         if not users:
             return []
-        text = f"{users[-1]} {last['content'][:300] if last else ''}".strip()
+        # The last few questions (a chain of follow-ups names the paper only in its first one)
+        # and the start of the last answer.
+        text = f"{' '.join(users[-3:])} {last['content'][:300] if last else ''}".strip()
         return self.retriever.search(text, 1, filters=filters, trace=trace)[:1]
 
     # -- stages ----------------------------------------------------------------------------
