@@ -80,7 +80,7 @@ def run(label: str, sets: list[str], limit: int, data_dir: Path) -> dict[str, An
     settings = Settings(data_dir=data_dir, progress=False, **overrides)
     assistant = Assistant(settings)
     assistant.ask("warm-up: what does Mix-LN propose?", mode="llm")  # starts the server, warms caches
-    rows = []
+    rows: list[dict[str, Any]] = []
     for question in questions:
         clock = time.perf_counter()
         first: float | None = None
@@ -121,7 +121,9 @@ def run(label: str, sets: list[str], limit: int, data_dir: Path) -> dict[str, An
         "p50_total_s": statistics.median(totals),
         "p95_total_s": _pct(totals, 0.95),
         "p50_first_visible_s": statistics.median(firsts),
-        "p50_first_token_llm_s": statistics.median([r["first_token_s"] for r in llm_rows]) if llm_rows else None,
+        "p50_first_token_llm_s": statistics.median([r["first_token_s"] for r in llm_rows])
+        if llm_rows
+        else None,
         "llm_calls": len(llm_rows),
         "tokens_out_mean": statistics.mean(r["tokens_out"] for r in llm_rows) if llm_rows else 0,
         "gold_cited": _share([r["gold_cited"] for r in rows if r["gold_cited"] is not None]),
@@ -136,6 +138,7 @@ def _share(values: list[bool]) -> float | None:
 
 def report(data: dict[str, Any]) -> str:
     """Markdown table of every recorded label."""
+
     def fmt(v: Any) -> str:
         return "—" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
 
@@ -156,18 +159,23 @@ def report(data: dict[str, Any]) -> str:
         lines.append(
             f"| {rec['label']} | `{json.dumps(rec['overrides'])}` | {rec['questions']} | {rec['llm_calls']} "
             f"| {fmt(rec['p50_total_s'])} | {fmt(rec['p95_total_s'])} | {fmt(rec['p50_first_visible_s'])} "
-            f"| {fmt(rec['p50_first_token_llm_s'])} | {fmt(rec['tokens_out_mean'])} | {fmt(rec['gold_cited'])} "
+            f"| {fmt(rec['p50_first_token_llm_s'])} | {fmt(rec['tokens_out_mean'])} "
+            f"| {fmt(rec['gold_cited'])} "
             f"| {fmt(rec['fact_recall'])} | {m['cpu']}, {m['cores']} cores, load {m['load_1m']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--label", default="current")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--limit", type=int, default=16)
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("SCHOLIUM_BENCH_DIR", "/tmp/scholium-latency")))
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("SCHOLIUM_BENCH_DIR", "/tmp/scholium-latency"))
+    )
     parser.add_argument("--report", action="store_true", help="only rewrite the Markdown report")
     args = parser.parse_args(argv)
     data = json.loads(JSON_PATH.read_text()) if JSON_PATH.is_file() else {}

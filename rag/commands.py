@@ -26,6 +26,8 @@ def format_answer(answer: Answer) -> str:
     lines = [textwrap.fill(answer.text, 100)]
     if answer.notice:
         lines.append(f"\nNote: {answer.notice}")
+    elif answer.mode.explanation and not answer.abstained:
+        lines.append(f"\n({answer.mode.explanation})")
     if answer.citations:
         lines.append("\nReferences:")
         for c in answer.citations:
@@ -40,7 +42,7 @@ def format_answer(answer: Answer) -> str:
     if answer.flagged:
         lines.append(f"\n({len(answer.flagged)} unsupported sentence(s) removed)")
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in answer.timings.items() if k in ("first_token", "total"))
-    lines.append(f"\n[{answer.mode}; {timing}]")
+    lines.append(f"\n[{answer.mode.label}, {answer.mode.kind} question; {timing}]")
     return "\n".join(lines)
 
 

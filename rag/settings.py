@@ -164,6 +164,10 @@ class AnswerSettings(BaseModel):
 
     mode: Literal["llm", "extractive"] = "llm"
     evidence_token_budget: int = 1400
+    #: Papers shown to the LLM (compared works and the followed-up paper always are). The prompt
+    #: is the main cost of a local answer (~50-130 prompt tokens/s on 2 cores): see
+    #: bench/results/answer_latency.md. Verification and repairs still use all the evidence.
+    prompt_papers: int = Field(default=2, ge=1)
     sentences_per_paper: int = 3
     max_question_chars: int = 2000
     min_relevance: float = Field(

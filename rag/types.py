@@ -114,6 +114,7 @@ FALLBACK_REASONS: dict[str, str] = {
 #: Completions made to the model's text, in words.
 REPAIRS: dict[str, str] = {
     "added_compared_work": "a compared work the model left uncited was added from its abstract",
+    "quoted_context": "the model replied with a bare value, so the source sentence that states it is quoted",
 }
 #: Plans answered from retrieval's ranking without a model call, in words.
 RETRIEVAL_PLANS: dict[str, str] = {

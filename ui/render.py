@@ -402,6 +402,12 @@ def assistant_html(number: int, turn: Turn) -> str:
         parts.append(
             f'<div class="sch-notice" role="status"><strong>Note:</strong> {esc(answer.notice)}</div>'
         )
+    explanation = answer.mode.explanation
+    if explanation and not answer.abstained and answer.mode.fallback_reason != "llm_unavailable":
+        # How this answer was made when it is not the model's own text (the notice covers an
+        # unavailable model), e.g. "Answered quoted from the sources' sentences because ...".
+        generator = esc(answer.mode.generator)
+        parts.append(f'<div class="sch-how" data-generator="{generator}">{esc(explanation)}</div>')
     if answer.abstained:
         parts.append('<div class="sch-badge sch-badge-abstained">Not answered by the corpus</div>')
     known = {c.marker for c in answer.citations}

@@ -79,6 +79,7 @@ body { color: var(--body-text-color); background: var(--body-background-fill); }
 .sch-draft-note { font-size: 0.75rem; color: var(--sch-subdued); }
 .sch-notice { background: var(--sch-notice-bg); border-left: 4px solid var(--sch-notice-border);
   padding: 0.4rem 0.6rem; border-radius: 6px; margin-bottom: 0.4rem; color: var(--body-text-color); }
+.sch-how { font-size: 0.8rem; opacity: 0.8; margin-bottom: 0.3rem; font-style: italic; }
 .sch-abstained { background: var(--sch-abstain-bg); color: var(--sch-abstain-fg); }
 .sch-badge { display: inline-block; font-size: 0.75rem; font-weight: 600; border-radius: 999px;
   padding: 0.1rem 0.6rem; margin-bottom: 0.3rem; border: 1px solid currentColor; }

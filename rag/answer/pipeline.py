@@ -170,15 +170,18 @@ class AnswerPipeline:
         return Draft("extractive", tuple(picked))
 
     def _prompt_items(self, evidence: Evidence) -> list[EvidenceItem]:
-        """The evidence the model is shown: must-cover items first, within the token budget."""
-        budget = self.settings.answer.evidence_token_budget
+        """The evidence the model is shown: must-cover items, then the best-ranked papers up to
+        ``answer.prompt_papers``, within ``answer.evidence_token_budget``."""
+        cfg = self.settings.answer
         must = [e for e in evidence.items if e.marker in evidence.must_cover]
         rest = [e for e in evidence.items if e.marker not in evidence.must_cover]
         shown: list[EvidenceItem] = []
         used = 0
         for item in [*must, *rest]:
             cost = count_tokens(render_item(item))
-            if shown and used + cost > budget and item not in must:
+            if item not in must and (
+                len(shown) >= cfg.prompt_papers or (shown and used + cost > cfg.evidence_token_budget)
+            ):
                 continue
             shown.append(item)
             used += cost
@@ -188,7 +191,7 @@ class AnswerPipeline:
         """Stream the model's reply (``TextDelta`` events); the last item is the raw text."""
         asked = run.plan.question
         if run.plan.kind == "followup" and run.query != asked:
-            asked = f"{asked} (asked about: {run.query[len(run.plan.question):].strip(' ()')})"
+            asked = f"{asked} (asked about: {run.query[len(run.plan.question) :].strip(' ()')})"
         messages = llm_messages(run.plan, evidence, asked, self._prompt_items(evidence))
         yield StatusEvent("writing the answer")
         clock = time.perf_counter()

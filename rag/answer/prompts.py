@@ -22,7 +22,6 @@ PROMPT_INPUTS: dict[str, frozenset[str]] = {
     "answer": frozenset({"evidence", "question", "guidance"}),
     "guidance_quantity": frozenset(),
     "guidance_compare": frozenset({"works"}),
-    "condense": frozenset({"history", "question"}),
 }
 
 

@@ -22,7 +22,7 @@ from .plan import Plan
 from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
-from .terms import bare_numbers
+from .terms import bare_numbers, content_terms
 
 SUPPORT_THRESHOLD = 0.45
 _REFUSAL = re.compile(
@@ -110,7 +110,28 @@ def verify_llm(
         if found is not None and any(bare_numbers(s.text) for s in found.sentences):
             return found
     repairs: tuple[str, ...] = ()
+    expanded = [_expand_bare(s, evidence) for s in sentences]
+    if expanded != sentences:
+        sentences, repairs = expanded, ("quoted_context",)
     covered = cover(plan, evidence, sentences)
     if len(covered) > len(sentences):
-        repairs = ("added_compared_work",)
+        repairs = (*repairs, "added_compared_work")
     return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
+
+
+def _expand_bare(sentence: CheckedSentence, evidence: Evidence) -> CheckedSentence:
+    """A reply that is only a value ("354K [1]") says nothing about what it measures: replace it
+    with the cited paper's sentence that contains the value (verified, so the value is there)."""
+    if len(content_terms(sentence.text)) > 1:
+        return sentence
+    wanted = bare_numbers(sentence.text)
+    by_marker = {e.marker: e for e in evidence.items}
+    for marker in sentence.markers:
+        item = by_marker.get(marker)
+        if item is None:
+            continue
+        bare = sentence.text.strip(" .")
+        for text in item.sentences:
+            if (wanted and wanted <= bare_numbers(text)) or (not wanted and bare in text):
+                return CheckedSentence(f"{item.title} — {text}", [marker], sentence.support)
+    return sentence

@@ -194,9 +194,8 @@ def test_extractive_answers_stay_grounded(assistant: Assistant, question: str) -
 @pytest.mark.parametrize("question", [*QUESTIONS, INJECTED_QUESTION])
 def test_llm_answers_stay_grounded(assistant: Assistant, question: str) -> None:
     answer = assistant.ask(question, mode="llm")
-    assert answer.mode.generator in ("llm", "retrieval") or answer.mode.fallback_reason == "model_no_answer", (
-        answer.mode
-    )
+    mode = answer.mode
+    assert mode.generator in ("llm", "retrieval") or mode.fallback_reason == "model_no_answer", mode
     check_safe(answer, assistant)
     check_ui(answer, assistant)
     if question == GENUINE:

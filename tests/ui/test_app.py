@@ -11,7 +11,17 @@ import pytest
 
 from rag import SearchFilters, Settings
 from rag.answer import QuestionError
-from rag.types import Answer, AnswerEvent, Citation, FinalAnswer, Paper, SearchResult, StatusEvent, TextDelta
+from rag.types import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    FinalAnswer,
+    ModeInfo,
+    Paper,
+    SearchResult,
+    StatusEvent,
+    TextDelta,
+)
 
 gr = pytest.importorskip("gradio")
 
@@ -49,7 +59,7 @@ def _answer(text: str = "It has 354K parameters [1].") -> Answer:
         text=text,
         citations=[Citation(1, "p1", PAPER.title, "The model has 354K parameters.", 0.03)],
         sources=[SearchResult("p1", PAPER.title, 0.03)],
-        mode="llm:test",
+        mode=ModeInfo(requested="llm", generator="llm", model="test"),
         timings={"first_token": 0.5, "total": 1.5},
     )
 

@@ -88,5 +88,6 @@ def test_dead_endpoint_falls_back_to_extractive(assistant: Assistant, tmp_path: 
     )
     fallback = Assistant(dead)
     answer = fallback.ask(AEC_QUESTION)
-    assert answer.mode.fallback_reason == "llm_unavailable" and answer.notice and "unavailable" in answer.notice
+    assert answer.mode.fallback_reason == "llm_unavailable"
+    assert answer.notice and "unavailable" in answer.notice
     assert "354K" in answer.text and answer.citations

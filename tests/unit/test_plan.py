@@ -37,8 +37,12 @@ def test_kinds_without_history(question: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "question",
-    ["What did they evaluate it on?", "How many parameters does it have?", "And the smaller version?",
-     "What about the 8-layer model?"],  # fmt: skip
+    [
+        "What did they evaluate it on?",
+        "How many parameters does it have?",
+        "And the smaller version?",
+        "What about the 8-layer model?",
+    ],
 )
 def test_follow_ups_need_history(question: str) -> None:
     assert classify(question, has_history=True) == "followup"
@@ -67,7 +71,9 @@ def test_a_question_that_is_only_an_injection_is_kept_whole() -> None:
 def test_compared_works() -> None:
     works, pair = compared_works("How do Mix-LN and LayerNorm Scaling (from 'The Curse of Depth') differ?")
     assert works[0] == "Mix-LN" and "LayerNorm Scaling" in works[1] and pair is None
-    works, _ = compared_works("Are SWAT-NN and 'Simultaneous Weight and Architecture Optimization' different?")
+    works, _ = compared_works(
+        "Are SWAT-NN and 'Simultaneous Weight and Architecture Optimization' different?"
+    )
     assert works == ("SWAT-NN", "Simultaneous Weight and Architecture Optimization")
     assert compared_works("Compare the two UniFormer papers.") == ((), "UniFormer")
 

@@ -1,0 +1,104 @@
+"""The generate and verify stages on hand-made evidence: lookups from retrieval's ranking, lists,
+repairs of the model's reply (bare value, missing number, uncited compared work)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.evidence import EvidenceItem
+from rag.answer.gather import Evidence
+from rag.answer.generate import list_answer, lookup_answer
+from rag.answer.plan import make_plan
+from rag.answer.sentences import split_sentences
+from rag.answer.support import SentenceEmbedder, SupportScorer
+from rag.answer.verify import verify_llm
+from rag.embeddings import LocalSentenceEmbedding
+from rag.types import SearchResult
+from tests.unit.test_citations import AEC, MIXLN
+
+LNS = (
+    "The Curse of Depth in Large Language Models",
+    "We introduce the Curse of Depth, the observation that deep layers of LLMs are less effective. "
+    "We propose LayerNorm Scaling, which scales the output of layer normalization by the inverse square "
+    "root of its depth.",
+)
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SupportScorer:
+    return SupportScorer(SentenceEmbedder(LocalSentenceEmbedding()))
+
+
+def evidence_for(
+    question: str, scorer: SupportScorer, papers: list[tuple[str, str]], ranks: list[tuple[int, int]],
+    must: tuple[int, ...] = (),
+) -> Evidence:  # fmt: skip
+    items = []
+    for marker, ((title, abstract), (dense, lexical)) in enumerate(zip(papers, ranks, strict=True), start=1):
+        sentences = split_sentences(abstract)
+        result = SearchResult(f"p{marker}", title, 1.0 / marker, dense_rank=dense, lexical_rank=lexical)
+        items.append(EvidenceItem(marker, result, title, sentences, scorer.relevance(question, sentences),
+                                  selected=list(range(len(sentences)))))  # fmt: skip
+    return Evidence([i.result for i in items], items, must_cover=must)
+
+
+def test_confident_lookup_names_one_paper_with_its_contribution(scorer: SupportScorer) -> None:
+    q = "Which paper puts Post-LN in early layers and Pre-LN in deep layers?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(make_plan(q), ev, 0.2)
+    assert {m for s in out for m in s.markers} == {1}
+    assert out[0].text.startswith(MIXLN[0]) and any("We introduce Mix-LN" in s.text for s in out)
+
+
+def test_unsure_lookup_names_the_runner_up_too(scorer: SupportScorer) -> None:
+    q = "Which paper fixes weak deep layers of LLMs caused by Pre-LN?"
+    ev = evidence_for(q, scorer, [MIXLN, LNS], [(2, 1), (1, 2)])  # the retrievers disagree
+    out = lookup_answer(make_plan(q), ev, 0.2)
+    assert {m for s in out for m in s.markers} == {1, 2}
+    assert any(s.text.startswith("Also close: ") for s in out)
+
+
+def test_lookup_with_an_unknown_method_name_abstains(scorer: SupportScorer) -> None:
+    q = "Which paper introduces FooNetXL for echo cancellation?"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    assert lookup_answer(make_plan(q), ev, 0.2) == []
+
+
+def test_list_names_every_matching_paper(scorer: SupportScorer) -> None:
+    q = "Which papers study Pre-LN and the deeper layers of LLMs?"
+    ev = evidence_for(q, scorer, [MIXLN, LNS, AEC], [(1, 1), (2, 2), (3, 3)])
+    cited = {m for s in list_answer(make_plan(q), ev, 0.2) for m in s.markers}
+    assert {1, 2} <= cited and 3 not in cited
+
+
+def test_bare_value_is_quoted_with_its_sentence(scorer: SupportScorer) -> None:
+    q = "How many parameters does the D3Net echo cancellation network have?"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    verified = verify_llm(make_plan(q), ev, "354K [1]", scorer, max_sentences=3, floor=0.25)
+    assert verified.generator == "llm" and verified.repairs == ("quoted_context",)
+    assert "354K parameters" in verified.sentences[0].text and verified.sentences[0].markers == [1]
+
+
+def test_reply_without_the_asked_number_is_repaired(scorer: SupportScorer) -> None:
+    q = "How many parameters does the D3Net echo cancellation network have?"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    reply = "The network is built from densely-connected multidilated DenseNet (D3Net) blocks [1]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.fallback_reason == "missing_quantity" and verified.generator == "extractive"
+    assert any("354K" in s.text for s in verified.sentences)
+
+
+def test_uncited_compared_work_is_added(scorer: SupportScorer) -> None:
+    q = "How do Mix-LN and LayerNorm Scaling differ?"
+    ev = evidence_for(q, scorer, [MIXLN, LNS], [(1, 1), (2, 2)], must=(1, 2))
+    reply = "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.repairs == ("added_compared_work",)
+    assert {m for s in verified.sentences for m in s.markers} == {1, 2}
+
+
+def test_refusal_abstains(scorer: SupportScorer) -> None:
+    q = "What BLEU score does Mix-LN reach?"
+    ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
+    verified = verify_llm(make_plan(q), ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
+    assert verified.abstain and verified.refused
