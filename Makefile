@@ -19,7 +19,7 @@ setup: $(STAMP)
 # on the first completion), AVX-512 code that dies with SIGILL if the venv moves to an AVX2-only box.
 # On x86-64 we therefore build for x86-64-v3 (AVX, AVX2, FMA, F16C, BMI2; every x86-64 server CPU
 # since 2015) with GGML_NATIVE=OFF. Measured on a 2-core AMD EPYC (AVX2, no AVX-512), Qwen2.5-Coder
-# 1.5B Q4_K_M, 1,050-token prompt, see bench/results/llm_build.md: portable and native builds run at
+# 1.5B Q4_K_M, ~910-token prompt, see bench/results/llm_build.md: portable and native builds run at
 # the same speed (their compiled kernels are the same on such a CPU); on a 2-core AMX Xeon VM
 # (shared/notes) a portable AVX-512 build was no faster than the native one with extra buffers off.
 # Runtime variant dispatch (GGML_BACKEND_DL + GGML_CPU_ALL_VARIANTS) would pick the AMX variant on
