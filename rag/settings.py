@@ -128,7 +128,7 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = None
     model: str = "local"
     temperature: float = 0.0
-    max_tokens: int = 384
+    max_tokens: int = 192
     timeout_s: float = 120.0
     connect_timeout_s: float = 5.0
     max_retries: int = 2
