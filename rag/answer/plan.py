@@ -55,7 +55,7 @@ _CONTINUES = re.compile(r"^\W*(and|also|then|what about|how about|and what|and h
 # "compared with the SVM baseline": a participle inside a fact question, not a comparison request.
 _COMPARED_WITH = re.compile(r"\b(compared|relative) (with|to)\b", re.IGNORECASE)
 _LOOKUP = re.compile(
-    rf"\b(which|what)\s+(\w+[\s-]+){{0,3}}?{_SINGULAR}\b"
+    rf"\b(which|what)\s+((?!(does|did|do|is|are|was|were|has|have)\b)\w+[\s-]+){{0,3}}?{_SINGULAR}\b"
     rf"|\bis there (a |any )?(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     rf"|\b(i'?m|i am) (looking for|trying to find)\b|\bfind (me )?(the|a) {_SINGULAR}\b"
     rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b",

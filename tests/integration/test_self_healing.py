@@ -189,8 +189,9 @@ def test_server_broken_everywhere_gives_one_clear_notice(
 ) -> None:
     monkeypatch.setenv("STANDIN_CRASH", "always")
     assistant = Assistant(settings_for(standin, small_settings))
-    first = assistant.ask("What is the main contribution of these papers?", mode="llm")
-    second = assistant.ask("Which paper studies transformers?", mode="llm")
+    titles = [hit.title for hit in assistant.search("transformer", k=2)]
+    first = assistant.ask(f"What does the paper '{titles[0]}' do?", mode="llm")
+    second = assistant.ask(f"What does the paper '{titles[1]}' propose?", mode="llm")
     for answer in (first, second):
         assert answer.notice and "SIGSEGV" in answer.notice and "EXTRA_BUFFERS" in answer.notice
         assert answer.mode.generator != "llm" and answer.mode.fallback_reason == "llm_unavailable"

@@ -27,6 +27,8 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("How do MLP-Mixer and Strip-MLP exchange information between locations?", "compare"),
         ("What is the difference between SMASH and Graph HyperNetworks?", "compare"),
         ("What does Mix-LN propose?", "summary"),
+        ("What does the paper 'JointNet' do?", "summary"),
+        ("What is the paper about hyperbolic ResNets proposing?", "summary"),
         ("Explain the main idea of joint-embedding predictive architectures.", "summary"),
     ],
 )
