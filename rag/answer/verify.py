@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from .citations import CheckedSentence, check_citations
 from .extractive import extract
 from .gather import Evidence
-from .generate import Generator, cover
+from .generate import Generator, cover, extractive_answer
 from .plan import Plan
 from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
-from .terms import bare_numbers, content_terms
+from .terms import bare_numbers, content_terms, names_supported
 
 SUPPORT_THRESHOLD = 0.45
 _REFUSAL = re.compile(
@@ -56,8 +56,11 @@ class Verified:
 
 def expand_bare_markers(text: str, evidence: Evidence) -> str:
     """A reply made only of markers ("[1], [2][3]") points at papers: name them, so the
-    citations can be checked like any sentence."""
+    citations can be checked like any sentence. A bare value with a marker ("36.5 [2]") is not
+    such a reply: its digits outside brackets are a claim."""
     if not text or not _ONLY_MARKERS.match(text) or not re.search(r"\d", text):
+        return text
+    if re.search(r"\d", re.sub(r"\[[^\]]*\]", "", text)):
         return text
     by_marker = {item.marker: item for item in evidence.items}
     wanted = [int(n) for n in re.findall(r"\d+", text)]
@@ -97,7 +100,16 @@ def verify_llm(
             return None
         return Verified(tuple(cover(plan, evidence, picked)), "extractive", flagged, reason, (), refused)
 
+    if plan.quantity:
+        sentences, dropped = _about_the_asked_quantity(plan, evidence, sentences)
+        flagged = (*flagged, *dropped)
     if refused or not sentences:
+        if plan.kind == "followup" and evidence.must_cover:
+            # The paper is known from the conversation: its own sentences answer better than an
+            # abstention (the model often refuses a pronoun-laden question it could answer).
+            picked = extractive_answer(plan, evidence, max_sentences=max_sentences, floor=floor)
+            if picked:
+                return Verified(tuple(picked), "extractive", flagged, "model_no_answer", (), refused)
         if asks_for_papers(plan.question):
             # Small models often refuse "which paper ..." questions that retrieval answers; the
             # quotes of the matching papers cannot invent anything.
@@ -117,6 +129,37 @@ def verify_llm(
     if len(covered) > len(sentences):
         repairs = (*repairs, "added_compared_work")
     return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
+
+
+def _about_the_asked_quantity(
+    plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]
+) -> tuple[list[CheckedSentence], tuple[str, ...]]:
+    """For a quantity question, keep the sentences whose numbers can be the asked quantity: the
+    cited paper mentions every method the question names (a number from a neighbouring paper is
+    not VanillaNet's accuracy), and, when the question says what is measured ("training
+    tokens"), a source sentence holding the number says it too (70M-7B *model sizes* are not
+    training tokens). Sentences without numbers are left to the other checks."""
+    by_marker = {e.marker: e for e in evidence.items}
+    kept: list[CheckedSentence] = []
+    dropped: list[str] = []
+    for sentence in sentences:
+        values = bare_numbers(sentence.text)
+        items = [by_marker[m] for m in sentence.markers if m in by_marker]
+        if not values or not items:
+            kept.append(sentence)
+            continue
+        ok = False
+        for item in items:
+            if not names_supported(plan.question, f"{item.title} {item.abstract}", require_all=True):
+                continue
+            holding = [s for s in item.sentences if values & bare_numbers(s)]
+            if not plan.target or any(plan.target & content_terms(s) for s in holding):
+                ok = True
+        if ok:
+            kept.append(sentence)
+        else:
+            dropped.append(sentence.text)
+    return kept, tuple(dropped)
 
 
 def _expand_bare(sentence: CheckedSentence, evidence: Evidence) -> CheckedSentence:

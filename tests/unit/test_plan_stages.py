@@ -102,3 +102,35 @@ def test_refusal_abstains(scorer: SupportScorer) -> None:
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
     verified = verify_llm(make_plan(q), ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
     assert verified.abstain and verified.refused
+
+
+def test_a_bare_value_is_not_read_as_markers(scorer: SupportScorer) -> None:
+    q = "What BLEU score does Mix-LN reach?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    verified = verify_llm(make_plan(q), ev, "36.5 [2]", scorer, max_sentences=3, floor=0.25)
+    assert verified.abstain, verified  # "36.5 [2]" once became "paper 36, paper 5, paper 2"
+
+
+def test_a_number_that_measures_something_else_is_dropped(scorer: SupportScorer) -> None:
+    q = "How many training tokens were used to pre-train the Mix-LN models?"
+    ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
+    verified = verify_llm(make_plan(q), ev, "70M to 7B [1]", scorer, max_sentences=3, floor=0.25)
+    assert verified.abstain and verified.flagged  # 70M-7B are model sizes, not training tokens
+
+
+def test_a_number_from_a_paper_about_another_method_is_dropped(scorer: SupportScorer) -> None:
+    q = "How many parameters does VanillaNet have?"
+    ev = evidence_for(q, scorer, [AEC], [(1, 1)])
+    reply = "The network has only 354K parameters [1]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.abstain  # the D3Net paper never mentions VanillaNet
+
+
+def test_a_refused_follow_up_quotes_the_conversation_paper(scorer: SupportScorer) -> None:
+    q = "What range of model sizes did they test it on?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)], must=(1,))
+    plan = make_plan(q, has_history=True, focus=("p1",))
+    verified = verify_llm(plan, ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
+    assert verified.fallback_reason == "model_no_answer" and verified.generator == "extractive"
+    assert any("70M to 7B" in s.text for s in verified.sentences)
+    assert {m for s in verified.sentences for m in s.markers} == {1}
