@@ -56,6 +56,10 @@ def configure_logging(level: str = "WARNING", fmt: str = "text", secrets: Iterab
         handler = logging.StreamHandler(sys.stderr)
         handler._scholium = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+    elif isinstance(handler, logging.StreamHandler) and handler.stream is not sys.stderr:
+        # sys.stderr may have been replaced (and the old one closed) since the first call:
+        # keep writing to the current one, not into a closed stream.
+        handler.setStream(sys.stderr)
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s: %(message)s")
     )

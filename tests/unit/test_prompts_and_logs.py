@@ -73,8 +73,9 @@ def test_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     assert record.getMessage() == "key *** and *** ok"
     configure_logging("INFO", "json", ["topsecret123"])
     logging.getLogger("rag.test").info("calling with topsecret123")
-    # (another test's background thread may log to stderr too: take this test's line)
-    line = next(x for x in reversed(capsys.readouterr().err.splitlines()) if "calling with" in x)
+    # (another test's background thread may log to stderr too: take this test's JSON line)
+    err = capsys.readouterr().err.splitlines()
+    line = next(x for x in reversed(err) if x.startswith("{") and "calling with" in x)
     data = json.loads(line)
     assert data["message"] == "calling with ***" and data["level"] == "info"
     assert isinstance(JsonFormatter().format(record), str)
