@@ -122,12 +122,10 @@ def extractive_answer(
     if plan.kind == "followup" and evidence.must_cover:
         items = [e for e in items if e.marker in evidence.must_cover]
     picked = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
-    if plan.kind == "followup" and not picked and items:
-        # The paper is known (the conversation is about it): its best sentence answers better
-        # than an abstention, as long as it is about what the question asks at all.
-        sentence, score = best_sentence(items[0])
-        if score >= floor * 0.6:
-            picked = [CheckedSentence(f"{items[0].title} — {sentence}", [items[0].marker], score)]
+    # A follow-up's paper is known (the conversation is about it): its best sentence answers
+    # better than an abstention, as long as it is about what the question asks at all.
+    if plan.kind == "followup" and not picked and items and items[0].best_relevance >= floor * 0.6:
+        picked = [_quote(items[0])]
     return cover(plan, evidence, picked)
 
 

@@ -48,7 +48,6 @@ class _Run:
     """Per-question state the stages hand on (timings are filled as they go)."""
 
     question: str
-    mode: AnswerMode
     plan: Plan
     query: str
     timings: dict[str, float] = field(default_factory=dict)
@@ -282,7 +281,7 @@ class AnswerPipeline:
                 plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
             else:
                 query = rule_based_standalone(plan.question, turns)
-        run = _Run(question, requested, plan, query)
+        run = _Run(question, plan, query)
         run.timings["plan"] = time.perf_counter() - clock
 
         # 2. gather evidence

@@ -107,18 +107,13 @@ def test_pinned_setting_is_not_overridden_by_memory(
     LaunchProfiles(standin["profiles"]).remember(
         profile_key(standin["model"]), model=standin["model"], config="minimal"
     )
-    pinned = server(standin, extra_buffers="on")
-    try:
-        pinned.start()
-        assert pinned.config.name == "default"
-    finally:
-        pinned.stop()
-    off = server(standin, extra_buffers="off")
-    try:
-        off.start()
-        assert off.config.name == "no-extra-buffers"
-    finally:
-        off.stop()
+    for setting, expected in (("on", "default"), ("off", "no-extra-buffers")):
+        pinned = server(standin, extra_buffers=setting)
+        try:
+            pinned.start()
+            assert pinned.config.name == expected
+        finally:
+            pinned.stop()
     assert [launch["extra_buffers"] for launch in launches(standin["log"])] == [True, False]
 
 
