@@ -620,9 +620,9 @@ def summarise(results: list[TurnResult], **run: Any) -> dict[str, Any]:
     if run["mode"] == "llm":
         llm = {
             "fallbacks": sum(1 for r in results if r.fallback),
-            "llm_model": assistant.settings.llm.model if assistant.settings.llm.base_url else (
-                assistant.settings.local.model
-            ),
+            "llm_model": assistant.settings.llm.model
+            if assistant.settings.llm.base_url
+            else (assistant.settings.local.model),
             "llm_endpoint": assistant.settings.llm.base_url or "embedded llama.cpp server",
             "finished_by_deadline": len(served_in_time),
         }

@@ -46,6 +46,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that always writes to the *current* ``sys.stderr``.
+
+    ``sys.stderr`` may be replaced (and the old one closed) after logging is set up, e.g. by a
+    test runner's capture or a host application: never keep a reference to a stream that may
+    be closed later.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:  # the base class assigns it; always follow sys.stderr
+        pass
+
+
 def configure_logging(level: str = "WARNING", fmt: str = "text", secrets: Iterable[str] = ()) -> None:
     """Set up the ``rag`` logger once (idempotent: reconfigures the same handler)."""
     logger = logging.getLogger("rag")
@@ -53,13 +73,9 @@ def configure_logging(level: str = "WARNING", fmt: str = "text", secrets: Iterab
     logger.propagate = False
     handler = next((h for h in logger.handlers if getattr(h, "_scholium", False)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderrHandler()
         handler._scholium = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    elif isinstance(handler, logging.StreamHandler) and handler.stream is not sys.stderr:
-        # sys.stderr may have been replaced (and the old one closed) since the first call:
-        # keep writing to the current one, not into a closed stream.
-        handler.setStream(sys.stderr)
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s: %(message)s")
     )

@@ -144,8 +144,7 @@ class ModeInfo:
 
     @property
     def label(self) -> str:
-        """Short label: ``llm:qwen2.5-coder-1.5b``, ``extractive``, ``retrieval``, ``extractive (fallback)``.
-        """
+        """Short label: ``llm:<model>``, ``extractive``, ``retrieval``, ``extractive (fallback)``."""
         if self.generator == "llm":
             name = (self.model or "").replace("\\", "/").rsplit("/", 1)[-1]
             return f"llm:{name}" if name else "llm"

@@ -173,11 +173,17 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         MODES, value=settings.answer.mode, label="Answer mode", elem_id="sch-mode"
                     )
                     k = gr.Slider(
-                        1, MAX_K, value=min(settings.retrieval.k, MAX_K), step=1,
-                        label="Number of papers to search (k)", elem_id="sch-k",
+                        1,
+                        MAX_K,
+                        value=min(settings.retrieval.k, MAX_K),
+                        step=1,
+                        label="Number of papers to search (k)",
+                        elem_id="sch-k",
                     )
                     source = gr.Dropdown(
-                        [ALL_SOURCES], value=ALL_SOURCES, label="Only papers from source file",
+                        [ALL_SOURCES],
+                        value=ALL_SOURCES,
+                        label="Only papers from source file",
                         elem_id="sch-source",
                     )
                 with gr.Accordion("Answer with references (plain text)", open=False):
@@ -202,6 +208,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 handler.respond, inputs, outputs, **options
             )
         transcript.change(None, None, None, js=SCROLL_JS)
+
         def new_conversation() -> tuple[Any, ...]:
             empty: list[Turn] = []
             page = (render.transcript(empty), render.sources_panel(empty), "", render.alert(None))

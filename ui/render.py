@@ -441,7 +441,7 @@ def transcript(turns: list[Turn]) -> str:
             '<div class="sch-transcript sch-intro" data-turns="0">'
             "<h2>Ask about the papers</h2>"
             "<p>Scholium answers from 260 machine-learning paper abstracts. Every sentence of an answer "
-            "cites the papers that support it: click a marker like <span class=\"sch-cite-demo\">[1]</span> "
+            'cites the papers that support it: click a marker like <span class="sch-cite-demo">[1]</span> '
             "to see the highlighted sentence in the abstract. When the abstracts do not answer a question, "
             "Scholium says so and shows the closest papers.</p></div>"
         )

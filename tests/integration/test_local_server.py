@@ -48,9 +48,7 @@ def _require_server() -> None:
 
 def _settings(tmp: Path, model: str = "smollm2-135m", **local: Any) -> Settings:
     opts: dict[str, Any] = {"model": model, "threads": 1, "n_ctx": 2048, **local}
-    return Settings(
-        data_dir=tmp, local=opts, llm={"timeout_s": 60.0, "max_retries": 1, "max_tokens": 48}
-    )
+    return Settings(data_dir=tmp, local=opts, llm={"timeout_s": 60.0, "max_retries": 1, "max_tokens": 48})
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +71,7 @@ def _ask(text: str) -> list[dict[str, str]]:
 
 def test_shared_server_is_started_once(smol: Settings) -> None:
     urls: list[str] = []
-    threads = [
-        threading.Thread(target=lambda: urls.append(ensure_local_server(smol))) for _ in range(4)
-    ]
+    threads = [threading.Thread(target=lambda: urls.append(ensure_local_server(smol))) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:

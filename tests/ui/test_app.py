@@ -30,7 +30,9 @@ from ui.render import Turn  # noqa: E402
 from ui.theme import make_theme  # noqa: E402
 
 PAPER = Paper(
-    id="p1", title="A <b>bold</b> paper", abstract="Intro sentence. The model has 354K parameters. Outro.",
+    id="p1",
+    title="A <b>bold</b> paper",
+    abstract="Intro sentence. The model has 354K parameters. Outro.",
     sources=("000.txt",),
 )
 

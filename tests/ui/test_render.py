@@ -43,7 +43,10 @@ MIXLN_QUOTE = (
 def _papers() -> dict[str, Paper]:
     return {
         MIXLN_ID: Paper(
-            id=MIXLN_ID, title=MIXLN_TITLE, abstract=MIXLN_ABSTRACT, sources=("001.txt",),
+            id=MIXLN_ID,
+            title=MIXLN_TITLE,
+            abstract=MIXLN_ABSTRACT,
+            sources=("001.txt",),
             urls=("https://github.com/pixeli99/MixLN",),
         ),
         AEC_ID: Paper(id=AEC_ID, title=AEC_TITLE, abstract=AEC_ABSTRACT, sources=("000.txt",)),

@@ -134,9 +134,7 @@ def fake_preset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, P
     for i, (name, data) in enumerate(zip(names, PARTS, strict=True), 1):
         _fake_dist(site, name, data, i)
     monkeypatch.syspath_prepend(str(site))
-    preset = ChunkedPreset(
-        filename="fake.gguf", sha256=SHA, size=1786, version="0.2.0", packages=names
-    )
+    preset = ChunkedPreset(filename="fake.gguf", sha256=SHA, size=1786, version="0.2.0", packages=names)
     monkeypatch.setitem(mf.PRESETS, "fake-model", preset)
     return "fake-model", site
 
@@ -160,9 +158,7 @@ def test_preset_corrupt_copy_is_reassembled(fake_preset: tuple[str, Path], tmp_p
     assert resolve_gguf(name, models).read_bytes() == b"".join(PARTS)
 
 
-def test_preset_missing_middle_package_is_named(
-    fake_preset: tuple[str, Path], tmp_path: Path
-) -> None:
+def test_preset_missing_middle_package_is_named(fake_preset: tuple[str, Path], tmp_path: Path) -> None:
     name, site = fake_preset
     for p in site.glob("scholium_fakechunk_part2-*.dist-info/*"):
         p.unlink()

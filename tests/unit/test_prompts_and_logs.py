@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,4 +80,21 @@ def test_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(line)
     assert data["message"] == "calling with ***" and data["level"] == "info"
     assert isinstance(JsonFormatter().format(record), str)
+    configure_logging("WARNING", "text")
+
+
+def test_logging_follows_a_replaced_and_closed_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stderr replaced and closed after set-up (a test runner, a host app) must not break logging."""
+    import io
+
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("INFO", "text")
+    logging.getLogger("rag.test").info("into the first")
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    configure_logging("INFO", "text")  # reconfiguring must not flush the closed stream
+    logging.getLogger("rag.test").info("into the second")
+    assert "into the second" in second.getvalue()
     configure_logging("WARNING", "text")
