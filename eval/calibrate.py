@@ -1,8 +1,20 @@
-"""Calibrate the list plan's threshold on the dev split (never held-out: ``tuning_questions``).
+"""Calibration on the dev split (never held-out: only ``tuning_questions`` is used here).
 
-    python -m eval.calibrate [--data-dir DIR]
+    python -m eval.calibrate abstention [--data-dir DIR] [--write]
+    python -m eval.calibrate list [--data-dir DIR]
 
-For every dev list question ("which papers ..."), the extractive answer is produced with each
+``abstention``: the answer-or-abstain decision (:mod:`rag.answer.answerable`). For every dev
+question the pipeline's plan and evidence are built (``AnswerPipeline.prepare``: no generation)
+and the decision's features computed; a logistic regression (scikit-learn, balanced classes)
+predicts "answerable". Its regularization is chosen by repeated stratified 5-fold
+cross-validation (log loss), and the threshold from the *out-of-fold* probabilities: the highest
+one whose false-abstention rate on answerable questions stays within ``FALSE_ABSTENTION_BUDGET``
+(abstaining on a question the corpus answers costs the user more than an honest "not in the
+corpus" that was avoidable). The final model is fit on all dev questions; ``--write`` saves it,
+with the cross-validated precision/recall curve of "answerable", to
+``rag/answer/answerability.json``.
+
+``list``: for every dev list question ("which papers ..."), the extractive answer is produced with each
 candidate value of ``rag.answer.generate.LIST_RELATIVE`` (a paper is listed when its best sentence
 scores at least that share of the best paper's); precision and recall of the cited papers against
 the gold papers are printed, with F2 (recall weighted twice: a list should be complete, and every
@@ -13,11 +25,13 @@ with the best F2 is the one to use.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from rag import Assistant, Settings
-from rag.answer import generate
+from rag.answer import answerable, generate
 
 from .dataset import tuning_questions
 
@@ -48,11 +62,133 @@ def sweep(assistant: Assistant) -> list[tuple[float, float, float, float]]:
     return rows
 
 
+#: Largest acceptable share of answerable (dev, out-of-fold) questions that are abstained on.
+FALSE_ABSTENTION_BUDGET = 0.05
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+FOLDS, REPEATS = 5, 20
+
+
+def abstention_data(assistant: Assistant) -> tuple[list[str], list[list[float]], list[int]]:
+    """(question ids, feature rows in ``answerable.FEATURES`` order, labels 1 = answerable)."""
+    assistant.search("warm-up")  # builds the index on first use
+    ids, rows, labels = [], [], []
+    for q in tuning_questions():
+        plan, evidence = assistant.pipeline.prepare(q.question, q.messages)
+        values = answerable.features(plan, evidence)
+        ids.append(q.id)
+        rows.append([values[name] for name in answerable.FEATURES])
+        labels.append(int(q.answerable))
+    return ids, rows, labels
+
+
+def _out_of_fold(x: Any, y: Any, c: float) -> tuple[Any, float]:
+    """Mean out-of-fold P(answerable) per question over the repeats, and the mean log loss."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    total = np.zeros(len(y))
+    losses = []
+    for repeat in range(REPEATS):
+        oof = np.zeros(len(y))
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=repeat)
+        for train, test in folds.split(x, y):
+            fit = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit(x[train], y[train])
+            oof[test] = fit.predict_proba(x[test])[:, 1]
+        losses.append(log_loss(y, oof, labels=[0, 1]))
+        total += oof
+    return total / REPEATS, float(np.mean(losses))
+
+
+def curve(probabilities: Any, y: Any) -> list[dict[str, float]]:
+    """Precision/recall of "answerable" (answer when P >= t) at each threshold t, plus the
+    abstention rates a user sees: on unanswerable questions, and (false) on answerable ones."""
+    import numpy as np
+
+    points = []
+    for t in sorted({0.0, *np.round(probabilities, 3).tolist()}):
+        answered = probabilities >= t
+        tp = int(np.sum(answered & (y == 1)))
+        precision = tp / int(np.sum(answered)) if np.any(answered) else 1.0
+        recall = tp / int(np.sum(y == 1))
+        abstain = float(np.mean(~answered[y == 0])) if np.any(y == 0) else 0.0
+        point = {"threshold": t, "precision": precision, "recall": recall}
+        point |= {"abstain_unanswerable": abstain, "false_abstention": 1 - recall}
+        points.append({k: round(v, 4) for k, v in point.items()})
+    return points
+
+
+def fit_abstention(ids: list[str], rows: list[list[float]], labels: list[int]) -> answerable.AbstentionModel:
+    """Choose C and the threshold by cross-validation, then fit on everything (see module doc)."""
+    import numpy as np
+    import sklearn
+    from scipy.special import expit, logit
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = np.asarray(rows, dtype=float), np.asarray(labels)
+    scores = {c: _out_of_fold(x, y, c) for c in C_GRID}
+    best_c = min(C_GRID, key=lambda c: scores[c][1])
+    oof = scores[best_c][0]
+    points = curve(oof, y)
+    # Within the budget, the thresholds that separate best (most abstentions on unanswerable
+    # minus false abstentions: Youden's J) form an interval between two questions' scores; the
+    # threshold is its middle in log-odds, as far as the dev data allows from both sides.
+    allowed = [p for p in points if p["false_abstention"] <= FALSE_ABSTENTION_BUDGET]
+    best_j = max(p["abstain_unanswerable"] - p["false_abstention"] for p in allowed)
+    best = [p for p in allowed if p["abstain_unanswerable"] - p["false_abstention"] >= best_j - 1e-9]
+    high = max(p["threshold"] for p in best)
+    low = max(
+        (p["threshold"] for p in points if p["threshold"] < min(b["threshold"] for b in best)), default=0.0
+    )
+    threshold = high if low <= 0 else float(expit((logit(low) + logit(high)) / 2))
+    chosen = {**max(best, key=lambda p: p["threshold"]), "threshold": round(threshold, 4)}
+    final = LogisticRegression(C=best_c, class_weight="balanced", max_iter=1000).fit(x, y)
+    weights = {name: round(float(w), 4) for name, w in zip(answerable.FEATURES, final.coef_[0], strict=True)}
+    meta = {
+        "fitted_on": {"split": "dev", "questions": len(y), "unanswerable": int(np.sum(y == 0))},
+        "method": f"logistic regression, class_weight=balanced, C={best_c} "
+        f"(by {REPEATS}x{FOLDS}-fold CV log loss); "
+        f"threshold: middle (log-odds) of the out-of-fold thresholds with the best Youden J and false "
+        f"abstention <= {FALSE_ABSTENTION_BUDGET}",
+        "cv": {
+            "log_loss_by_C": {str(c): round(scores[c][1], 4) for c in C_GRID},
+            "at_threshold": chosen,
+            "curve": points,
+        },
+        "sklearn": sklearn.__version__,
+        "command": "python -m eval.calibrate abstention --write",
+    }
+    return answerable.AbstentionModel(
+        weights, round(float(final.intercept_[0]), 4), chosen["threshold"], meta
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("what", choices=("abstention", "list"))
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--write", action="store_true", help="save the abstention model into the package")
     args = parser.parse_args(argv)
     settings = Settings(progress=False, **({"data_dir": args.data_dir} if args.data_dir else {}))
+    if args.what == "abstention":
+        model = fit_abstention(*abstention_data(Assistant(settings)))
+        cv = model.meta["cv"]
+        print("C       CV log loss")
+        for c, loss in cv["log_loss_by_C"].items():
+            print(f"{c:7s} {loss:.4f}")
+        print("\nthreshold  precision  recall  abstain(unanswerable)  false abstention   (out-of-fold, dev)")
+        for p in cv["curve"]:
+            print(f"{p['threshold']:9.3f}  {p['precision']:9.3f}  {p['recall']:6.3f}  "
+                  f"{p['abstain_unanswerable']:21.3f}  {p['false_abstention']:.3f}")  # fmt: skip
+        print(f"\nweights: {model.weights}  bias: {model.bias}  threshold: {model.threshold}")
+        if args.write:
+            path = Path(answerable.__file__).with_name("answerability.json")
+            path.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
+            print(f"wrote {path}")
+        return 0
     print("LIST_RELATIVE  precision  recall  F2   (dev list questions)")
     rows = sweep(Assistant(settings))
     for value, p, r, f2 in rows:

@@ -176,6 +176,55 @@ def type_split_section(records: Sequence[Mapping[str, Any]], systems: Sequence[t
     return parts
 
 
+#: Thresholds at which the answerability section reports precision/recall.
+CURVE_THRESHOLDS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95)
+
+
+def answerability_section(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``## Answer or abstain``: precision/recall of "answerable" (answer when P >= t) per split at
+    fixed thresholds, from the decision recorded with each answer (rag/answer/answerable.py)."""
+    rows_in = []
+    for r in records:
+        decided = ((r.get("scholium") or {}).get("answer") or {}).get("answerability")
+        if isinstance(decided, Mapping) and isinstance(decided.get("probability"), int | float):
+            rows_in.append((str(r["split"]), bool(r["answerable"]), float(decided["probability"])))
+    if not rows_in:
+        return []
+    used = next(
+        (float(d["threshold"]) for r in records
+         if isinstance(d := ((r.get("scholium") or {}).get("answer") or {}).get("answerability"), Mapping)),
+        None,
+    )  # fmt: skip
+    parts = [
+        "## Answer or abstain (calibrated decision)",
+        "",
+        "The pipeline abstains before generating when P(answerable) — a logistic model over "
+        "retrieval and evidence features, fit on dev by `python -m eval.calibrate abstention` — is "
+        f"below the threshold (in use: {fmt(used)}). Precision = share of answered questions that "
+        "are answerable; recall = share of answerable questions answered; abstain = share of "
+        "unanswerable questions abstained on *by this decision* (the answer stages may abstain too).",
+        "",
+    ]
+    header = ["threshold", *[f"{s} P / R / abstain" for s in ("dev", "heldout", "all")]]
+    table_rows = []
+    for t in sorted({*CURVE_THRESHOLDS, *([used] if used is not None else [])}):
+        cells: list[Any] = [f"{t:g}" + (" (in use)" if used is not None and abs(t - used) < 1e-9 else "")]
+        for split in ("dev", "heldout", "all"):
+            sel = [(a, p) for s, a, p in rows_in if split in ("all", s)]
+            answered = [a for a, p in sel if p >= t]
+            positives = sum(1 for a, _ in sel if a)
+            negatives = [p for a, p in sel if not a]
+            if not sel:
+                cells.append("n/a")
+                continue
+            precision = sum(answered) / len(answered) if answered else 1.0
+            recall = sum(answered) / positives if positives else 1.0
+            abstain = sum(1 for p in negatives if p < t) / len(negatives) if negatives else 1.0
+            cells.append(f"{precision:.3f} / {recall:.3f} / {abstain:.3f}")
+        table_rows.append(cells)
+    return [*parts, table(header, table_rows), ""]
+
+
 def render_markdown(result: Mapping[str, Any], plots: Sequence[str]) -> str:
     """The whole report."""
     cfg = result["config"]
@@ -269,6 +318,7 @@ def render_markdown(result: Mapping[str, Any], plots: Sequence[str]) -> str:
         parts += [f"### {title}", "", table(["type", *[label for _, label in TYPE_COLUMNS]], rows), ""]
 
     parts += type_split_section(result["records"], [(s, t) for s, t, d in systems if d])
+    parts += answerability_section(result["records"])
 
     parts += ["## Latency (seconds)", ""]
     for system, data in (("Scholium", sch), ("llama-index baseline", base)):

@@ -82,6 +82,7 @@ def scholium_answer(answer: Answer, raw_text: str = "") -> SystemAnswer:
             "raw_text": raw_text,
             "notice": answer.notice,
             "flagged": list(answer.flagged),
+            "answerability": answer.answerability,
             "standalone_question": answer.standalone_question,
             "citations": [
                 {"marker": c.marker, "paper_id": c.paper_id, "title": c.title, "quote": c.quote}

@@ -170,8 +170,13 @@ class AnswerSettings(BaseModel):
     prompt_papers: int = Field(default=2, ge=1)
     sentences_per_paper: int = 3
     max_question_chars: int = 2000
-    min_relevance: float = Field(
-        default=0.22, description="Abstain without generating when no evidence sentence scores higher."
+    answerable_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Abstain without generating when P(answerable) is below this; None = the calibrated "
+        "threshold shipped with the model (rag/answer/answerability.json, fit by `python -m eval.calibrate "
+        "abstention`). Higher = more abstentions.",
     )
     extractive_min_relevance: float = 0.25
     extractive_sentences: int = 3

@@ -197,6 +197,9 @@ class Answer:
     flagged: list[str] = field(default_factory=list)
     standalone_question: str | None = None
     plan: dict[str, Any] = field(default_factory=dict)
+    #: The decision to answer or abstain: ``answerable``, ``probability``, ``threshold``,
+    #: ``features``, ``reason`` (in words, when abstaining); ``None`` if retrieval never ran.
+    answerability: dict[str, Any] | None = None
 
     @property
     def cited_paper_ids(self) -> list[str]:
@@ -225,6 +228,7 @@ class Answer:
             "notice": self.notice,
             "flagged": self.flagged,
             "plan": self.plan,
+            "answerability": self.answerability,
         }
 
 

@@ -24,6 +24,7 @@ from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
+from .answerable import Answerability, decide
 from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
@@ -51,6 +52,7 @@ class _Run:
     plan: Plan
     query: str
     timings: dict[str, float] = field(default_factory=dict)
+    answerability: Answerability | None = None
 
 
 def _history(history: Sequence[Mapping[str, Any]] | None) -> list[Message]:
@@ -132,6 +134,37 @@ class AnswerPipeline:
         return self.retriever.search(text, 1, filters=filters, trace=trace)[:1]
 
     # -- stages ----------------------------------------------------------------------------
+    def _plan(
+        self, question: str, turns: list[Message], filters: SearchFilters
+    ) -> tuple[_Run, list[SearchResult]]:
+        """Stage 1: the plan; for a follow-up also the papers the conversation is about."""
+        plan = make_plan(question, has_history=bool(turns))
+        focus: list[SearchResult] = []
+        query = plan.question
+        if plan.kind == "followup":
+            focus = self.focus(turns, filters, RetrievalTrace())
+            if focus:
+                query = f"{plan.question} ({'; '.join(r.title for r in focus)})"
+                plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
+            else:
+                query = rule_based_standalone(plan.question, turns)
+        return _Run(question, plan, query), focus
+
+    def prepare(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        k: int | None = None,
+        filters: SearchFilters | None = None,
+    ) -> tuple[Plan, Evidence]:
+        """Stages 1-2 only: the plan and the evidence an answer would be built from (no decision,
+        no generation). The abstention calibration (``python -m eval.calibrate``) fits on these."""
+        filters = filters or SearchFilters()
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        run, focus = self._plan(question, _history(history), filters)
+        return run.plan, self._gather(run, k, filters, focus)
+
     def _gather(
         self, run: _Run, k: int | None, filters: SearchFilters, focus: list[SearchResult]
     ) -> Evidence:
@@ -237,10 +270,13 @@ class AnswerPipeline:
             "standalone_question": run.query,
             "plan": run.plan.to_dict(),
             "notice": notice,
+            "answerability": run.answerability.to_dict() if run.answerability else None,
         }
         if not sentences or evidence is None:
             closest = "; ".join(r.title for r in results[:3] if r.title)
-            text = NO_ANSWER + (f" The closest papers are: {closest}." if closest else "")
+            decided = run.answerability
+            why = f" ({decided.reason})" if decided and not decided.answerable and decided.reason else ""
+            text = NO_ANSWER[:-1] + why + "." + (f" The closest papers are: {closest}." if closest else "")
             return Answer(text=text, abstained=True, mode=ModeInfo(**{**mode.__dict__, "generator": "none"}),
                           **common)  # fmt: skip
         text, citations = render(list(sentences), evidence.items, self.scorer)
@@ -271,27 +307,24 @@ class AnswerPipeline:
 
         # 1. plan
         clock = time.perf_counter()
-        plan = make_plan(question, has_history=bool(turns))
-        focus: list[SearchResult] = []
-        query = plan.question
-        if plan.kind == "followup":
-            focus = self.focus(turns, filters, RetrievalTrace())
-            if focus:
-                query = f"{plan.question} ({'; '.join(r.title for r in focus)})"
-                plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
-            else:
-                query = rule_based_standalone(plan.question, turns)
-        run = _Run(question, plan, query)
+        run, focus = self._plan(question, turns, filters)
+        plan = run.plan
         run.timings["plan"] = time.perf_counter() - clock
 
-        # 2. gather evidence
+        # 2. gather evidence, and decide whether it answers the question
         yield StatusEvent("searching the papers")
         clock = time.perf_counter()
         evidence = self._gather(run, k, filters, focus)
+        run.answerability = decide(plan, evidence, threshold=cfg.answerable_threshold)
         run.timings["retrieve"] = time.perf_counter() - clock
         base = ModeInfo(requested=requested, generator="extractive", kind=plan.kind)
-        if evidence.best_relevance < cfg.min_relevance:
-            log.info("abstaining before generation: best evidence relevance %.3f", evidence.best_relevance)
+        if not run.answerability.answerable:
+            log.info(
+                "abstaining before generation: P(answerable) %.3f < %.3f (%s)",
+                run.answerability.probability,
+                run.answerability.threshold,
+                run.answerability.reason,
+            )
             run.timings["total"] = time.perf_counter() - started
             yield FinalAnswer(self._render(run, evidence, (), base))
             return

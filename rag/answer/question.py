@@ -60,6 +60,27 @@ _TARGET = re.compile(
 _GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
 
 
+def quantity_phrase(question: str) -> str:
+    """The words naming what a quantity question measures, as written ("GPU hours"); "" if none."""
+    match = _TARGET.search(question)
+    return match.group("target").strip() if match else ""
+
+
+_SUBJECT = re.compile(
+    r"\b(?:does|do|did|can|could|will|would)\s+(?P<subject>.+?)\s+"
+    r"(?:reach|achieve|obtain|attain|get|have|use|need|require|report|score|take|contain|gain|"
+    r"improve|beat|outperform|reduce|cut|save|win|run|cost|train|hit|deliver|yield)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_subject(question: str) -> str:
+    """Who a question asks about, as written ("What BLEU score does *ByteNet* reach on
+    WMT?"); "" when the question has no such phrase."""
+    match = _SUBJECT.search(question)
+    return match.group("subject").strip() if match else ""
+
+
 def quantity_target(question: str) -> frozenset[str]:
     """Stemmed content words naming what a quantity question measures ("training tokens",
     "GPU hours", "BLEU score" → {"bleu"}); empty when there is no such phrase."""

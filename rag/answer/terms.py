@@ -129,7 +129,12 @@ def names_supported(claim: str, evidence: str, *, require_all: bool = False) -> 
     names = method_names(claim)
     if not names:
         return True
+    found = names_found(names, evidence)
+    return len(found) == len(names) if require_all else bool(found)
+
+
+def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
+    """Which of the (lower-cased) method ``names`` the evidence mentions (a near-spelling counts)."""
     haystack = evidence.lower()
     words = {w.lower() for w in _NAME.findall(evidence)}
-    found = [name in haystack or _close(name, words) for name in names]
-    return all(found) if require_all else any(found)
+    return {name for name in names if name in haystack or _close(name, words)}

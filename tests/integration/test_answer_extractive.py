@@ -49,7 +49,7 @@ def test_fact_question(full_assistant: Assistant) -> None:
 def test_unanswerable_questions_abstain(full_assistant: Assistant, question: str) -> None:
     answer = full_assistant.ask(question, mode="extractive")
     assert answer.abstained and answer.citations == []
-    assert answer.text.startswith("The corpus does not answer this question.")
+    assert answer.text.startswith("The corpus does not answer this question")
     assert answer.sources  # closest papers are offered
 
 

@@ -1,0 +1,258 @@
+"""Stage 2½ — decide: does the gathered evidence answer the question, or should we abstain?
+
+The decision is a logistic model over features the pipeline already has (no new model, no
+extra retrieval):
+
+- ``best_relevance``: how well the best evidence sentence matches the question (SupportScorer);
+- ``dense_top``: the embedding similarity of the best retrieved chunk;
+- ``retrievers_agree``: dense and BM25 retrieval both rank the top paper first;
+- ``names_missing``: share of the method names in the question ("GNMT", "FIBER") that no
+  retrieved paper mentions — a near-miss question about a work the corpus lacks;
+- ``value_gap``: for a question asking for a number, how far (in words) the nearest number
+  stands from the words naming the asked measure ("BLEU", "GPU hours") in the papers the answer
+  would come from (those naming the asked subject, see :func:`subjects`); for "which datasets"
+  questions, how far the nearest name is from the item word; 1 = nothing there at all;
+- ``only_instructions``: the message only gives orders to the assistant (nothing to answer).
+
+The weights and the threshold are not set by hand: ``python -m eval.calibrate abstention`` fits
+them on the dev split by cross-validation and writes ``answerability.json`` next to this module
+(with the cross-validated precision/recall of "answerable" and the data it was fitted on).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .evidence import EvidenceItem
+from .gather import Evidence
+from .plan import Plan
+from .question import asked_subject, quantity_phrase
+from .sanitize import looks_like_instruction
+from .sentences import split_sentences
+from .terms import content_terms, method_names, names_found
+
+FEATURES: tuple[str, ...] = (
+    "best_relevance",
+    "dense_top",
+    "retrievers_agree",
+    "names_missing",
+    "value_gap",
+    "only_instructions",
+)
+#: A number further than this many words from the asked measure does not count as its value.
+GAP_WORDS = 12
+#: Question kinds whose answer is a number about one subject (lists and lookups answer with papers).
+_VALUE_KINDS = frozenset({"fact", "summary", "followup"})
+_TOKEN = re.compile(r"\S+")
+# A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4"), optionally a unit.
+# "13-layer" and "4-bit" are values; "10-K" is not.
+_VALUE = re.compile(r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|x\b|×))?(?!\w|-[A-Z0-9])")
+
+REASONS: dict[str, str] = {
+    "names_missing": "the corpus has no paper on {names}",
+    "value_gap": "the papers found do not report {target} in their abstracts",
+    "only_instructions": "the message asks nothing about the papers",
+    "best_relevance": "no paper in the corpus addresses this question",
+    "dense_top": "no paper in the corpus addresses this question",
+    "retrievers_agree": "no paper in the corpus addresses this question",
+}
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """Logistic model of P(answerable | features) and the threshold below which we abstain."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    meta: dict[str, Any]
+
+    def probability(self, features: dict[str, float]) -> float:
+        """P(the evidence answers the question)."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the file :func:`load_model` reads)."""
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold, **self.meta}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AbstentionModel:
+        """Parse the JSON form; unknown feature names are an error (a stale file)."""
+        weights = {str(k): float(v) for k, v in data["weights"].items()}
+        unknown = set(weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"answerability model uses unknown features: {sorted(unknown)}")
+        meta = {k: v for k, v in data.items() if k not in ("weights", "bias", "threshold")}
+        return cls(weights, float(data["bias"]), float(data["threshold"]), meta)
+
+
+@lru_cache(maxsize=1)
+def load_model() -> AbstentionModel:
+    """The fitted model shipped with the package (``rag/answer/answerability.json``)."""
+    text = resources.files(__package__).joinpath("answerability.json").read_text(encoding="utf-8")
+    return AbstentionModel.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Answerability:
+    """The decision, with what it rests on (shown in the UI and recorded by the eval)."""
+
+    answerable: bool
+    probability: float
+    threshold: float
+    features: dict[str, float]
+    #: Why we abstain, in words ("the corpus has no paper on gnmt"); ``None`` when answerable.
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "answerable": self.answerable,
+            "probability": round(self.probability, 4),
+            "threshold": self.threshold,
+            "features": {k: round(v, 4) for k, v in self.features.items()},
+            "reason": self.reason,
+        }
+
+
+def value_gap(plan: Plan, evidence: Evidence) -> float:
+    """How far the asked value is from what it should describe, in the papers the answer would
+    come from (:func:`subjects`): 0 = right next to it … 1 = not there at all.
+
+    A quantity question needs a number near the words naming the measure ("a BLEU score of
+    34.8"); an item question ("which datasets ...") needs a name near the item word ("on the
+    WAD 2018 Challenge Drivable Area track"), other than the names the question already says.
+    0 for questions that ask for neither.
+    """
+    if plan.kind not in _VALUE_KINDS or not evidence.items or not (plan.quantity or plan.item):
+        return 0.0
+    asked = distinctive_names(plan.question) | {w.lower() for w in _CAPITALIZED.findall(plan.question)}
+    best = GAP_WORDS
+    for item in subjects(plan, evidence):
+        for sentence in item.sentences:
+            if plan.quantity:
+                best = min(best, _distance(sentence, plan.target))
+            elif plan.item:
+                best = min(best, _name_distance(sentence, plan.item, asked))
+    return best / GAP_WORDS
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*\b")
+
+
+def distinctive_names(question: str) -> set[str]:
+    """Method names and acronyms of the question, lower-cased ("VanillaNet", "GNMT", "BLEU")."""
+    return method_names(question) | {a.lower() for a in _ACRONYM.findall(question)}
+
+
+def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
+    """The papers a question about one thing is about: the conversation's papers for a
+    follow-up; else the papers that best match the names of the question's subject (or of the
+    whole question), each name weighted by how
+    few of the retrieved papers mention it ("VanillaNet" singles out one paper, "ImageNet" does
+    not); else retrieval's first paper."""
+    items = evidence.items
+    if plan.focus:
+        focused = [e for e in items if e.paper_id in plan.focus]
+        if focused:
+            return focused
+    # The names of the asked subject ("does *ByteNet* reach"), else of the question; never the
+    # measure itself ("BLEU" is what is asked for, not who).
+    names = distinctive_names(asked_subject(plan.question)) or distinctive_names(plan.question)
+    names = {n for n in names if not content_terms(n) & plan.target}
+    found = {e.marker: names_found(names, f"{e.title} {e.abstract}") for e in items}
+    df = {n: sum(n in f for f in found.values()) for n in names}
+    score = {m: sum(1.0 / df[n] for n in f) for m, f in found.items()}
+    best = max(score.values(), default=0.0)
+    if best <= 0:
+        return items[:1]
+    return [e for e in items if score[e.marker] >= best - 1e-9]
+
+
+_CAPITALIZED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w\-]+")
+
+
+def _name_distance(sentence: str, item: str, asked: set[str]) -> int:
+    """Words between the item word ("datasets") and a name not in the question; ``GAP_WORDS``
+    when there is none."""
+    words = _TOKEN.findall(sentence)
+    marks = [i for i, w in enumerate(words) if item in content_terms(w)]
+    names = [
+        i
+        for i, w in enumerate(words)
+        if i > 0
+        and (distinctive_names(w) or _CAPITALIZED.match(w) or (w[:1].isupper() and len(w) > 1))
+        and w.strip("().,;:[]").lower() not in asked
+    ]
+    if not marks or not names:
+        return GAP_WORDS
+    return min(GAP_WORDS, min(abs(n - m) for n in names for m in marks))
+
+
+def _distance(sentence: str, target: frozenset[str]) -> int:
+    """Words between a value and a word naming the measure (0 when there is no measure named and
+    the sentence has a value); ``GAP_WORDS`` when there is no value."""
+    values = [len(_TOKEN.findall(sentence[: m.start()])) for m in _VALUE.finditer(sentence)]
+    if not values:
+        return GAP_WORDS
+    if not target:
+        return 0
+    words = _TOKEN.findall(sentence)
+    marks = [i for i, w in enumerate(words) if content_terms(w) & target]
+    if not marks:
+        return GAP_WORDS
+    return min(GAP_WORDS, min(abs(v - m) for v in values for m in marks))
+
+
+def features(plan: Plan, evidence: Evidence) -> dict[str, float]:
+    """The decision's inputs (see the module docstring), each in [0, 1]."""
+    items = evidence.items
+    # Retrieval's first hit (a follow-up's remembered papers come first but were not retrieved).
+    top = next((r for r in evidence.results if r.chunks), None)
+    dense = max((c.dense_score or 0.0 for c in top.chunks), default=0.0) if top else 0.0
+    agree = bool(top and top.dense_rank == 1 and top.lexical_rank == 1)
+    text = " ".join(f"{e.title} {e.abstract}" for e in items)
+    missing = set(plan.names) - names_found(plan.names, text)
+    sentences = split_sentences(plan.question)
+    return {
+        "best_relevance": evidence.best_relevance,
+        "dense_top": max(0.0, min(1.0, dense)),
+        "retrievers_agree": float(agree),
+        "names_missing": len(missing) / len(plan.names) if plan.names else 0.0,
+        "value_gap": value_gap(plan, evidence),
+        "only_instructions": float(bool(sentences) and all(looks_like_instruction(s) for s in sentences)),
+    }
+
+
+def decide(
+    plan: Plan, evidence: Evidence, model: AbstentionModel | None = None, threshold: float | None = None
+) -> Answerability:
+    """Whether to answer: P(answerable) from ``model`` (default: the shipped one) against
+    ``threshold`` (default: the model's calibrated one)."""
+    model = model or load_model()
+    cut = model.threshold if threshold is None else threshold
+    values = features(plan, evidence)
+    if not evidence.items:
+        return Answerability(False, 0.0, cut, values, REASONS["best_relevance"])
+    p = model.probability(values)
+    if p >= cut:
+        return Answerability(True, p, cut, values)
+    return Answerability(False, p, cut, values, _reason(plan, model, values))
+
+
+def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str:
+    """The feature that pulls hardest towards abstention, in words."""
+    # Contribution relative to the feature's "good" end (1 for positive weights, 0 for negative).
+    pull = {name: w * (values.get(name, 0.0) - (1.0 if w > 0 else 0.0)) for name, w in model.weights.items()}
+    worst = min(pull, key=pull.__getitem__)
+    names = ", ".join(plan.names) or "it"
+    phrase = quantity_phrase(plan.question) if plan.quantity else ""
+    target = f"the {phrase}" if phrase else ("the asked number" if plan.quantity else "the asked names")
+    return REASONS.get(worst, REASONS["best_relevance"]).format(names=names, target=target)
