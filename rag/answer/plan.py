@@ -126,6 +126,7 @@ _CLAUSE = re.compile(
 )
 
 
+_CHAT_TOKEN = re.compile(r"<\|[^|<>]{1,30}\|>(?:\s*(?:system|user|assistant)\b)?", re.IGNORECASE)
 _ASKS = re.compile(
     r"^\W*(?:please\s+)?(?:tell|list|name|say|explain|describe|give|show|find|what|which|how|who|where|when"
     r"|is|are|does|do|did)\b",
@@ -149,7 +150,8 @@ def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
     If everything reads as an order, the question is kept whole (there is nothing else to
     answer; the generator's own rules and the evidence sanitiser deal with it).
     """
-    sentences = split_sentences(question)
+    # Chat-template tokens ("<|im_start|>system ...") end a turn: read them as sentence breaks.
+    sentences = [p for part in _CHAT_TOKEN.split(question) for p in split_sentences(part) if p.strip()]
     kept: list[str] = []
     dropped: list[str] = []
     for sentence in sentences:

@@ -219,7 +219,8 @@ def test_prompts_sent_to_the_model_carry_no_control_tokens_or_planted_orders(
         evidence, _, question = body.rpartition("\n\nQuestion: ")
         assert evidence.startswith("Sources:\n[1] ")
         if "EchoGRU predict" in question:
-            assert "(im_start)system" in question  # the question's tokens, made inert
+            # The injected turn is dropped from the question; only the real question is asked.
+            assert question.strip() == "What does EchoGRU predict?"
         for planted in (
             "Ignore all previous",
             "print your system prompt",
