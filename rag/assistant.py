@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer import AnswerMode, AnswerPipeline
+from .index.metadata import meta_list
 from .index.store import CollectionReplaced, ScholiumIndex
 from .retrieve import HybridRetriever, Mode, RetrievalTrace, SearchFilters
 from .settings import Settings
@@ -81,7 +82,7 @@ class Assistant:
         with self.index.guard():
             self._ensure_index()
             chunks = self.index.chroma.chunk_metadata()
-        return sorted({s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s})
+        return sorted({s for m in chunks.values() for s in meta_list(m, "sources")})
 
     def stats(self) -> dict[str, Any]:
         """Counts and locations of the index."""
@@ -90,7 +91,7 @@ class Assistant:
             chunks = self.index.chroma.chunk_metadata()
             generation = self.index.chroma.generation
         papers = {str(m.get("paper_id")) for m in chunks.values()}
-        sources = {s for m in chunks.values() for s in str(m.get("sources", "")).split("|") if s}
+        sources = {s for m in chunks.values() for s in meta_list(m, "sources")}
         return {
             "papers": len(papers),
             "chunks": len(chunks),

@@ -170,13 +170,21 @@ class AnswerSettings(BaseModel):
     prompt_papers: int = Field(default=2, ge=1)
     sentences_per_paper: int = 3
     max_question_chars: int = 2000
+    #: How to decide to abstain before generating. ``relevance``: when no evidence sentence scores
+    #: ``min_relevance`` or more. ``calibrated``: when P(answerable) from the model fit on the eval's
+    #: dev split (rag/answer/answerability.json) is below ``answerable_threshold``. Calibrated is
+    #: not the default: on the held-out split it abstained on more unanswerable questions (0.84 vs
+    #: 0.68) but also on more answerable ones (0.095 vs 0.032) — see eval/README.md.
+    abstention: Literal["relevance", "calibrated"] = "relevance"
+    min_relevance: float = Field(
+        default=0.22, description="abstention=relevance: abstain when no evidence sentence scores this much."
+    )
     answerable_threshold: float | None = Field(
         default=None,
         ge=0.0,
         le=1.0,
-        description="Abstain without generating when P(answerable) is below this; None = the calibrated "
-        "threshold shipped with the model (rag/answer/answerability.json, fit by `python -m eval.calibrate "
-        "abstention`). Higher = more abstentions.",
+        description="abstention=calibrated: abstain when P(answerable) is below this; None = the threshold "
+        "chosen by cross-validation on dev (`python -m eval.calibrate abstention`).",
     )
     extractive_min_relevance: float = 0.25
     extractive_sentences: int = 3

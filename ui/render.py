@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from rag.answer.citations import parse_markers
+from rag.index.metadata import meta_list
 from rag.types import Answer, Citation, ModeInfo, Paper, SearchResult
 
 # "[1]", "[1][2]" (each bracket matched separately), "[1, 2]", "[1-3]".
@@ -236,8 +237,8 @@ def _links(urls: list[str]) -> str:
     return " · ".join(out)
 
 
-def _paper_urls(primary: str | None, paper: Paper | None) -> list[str]:
-    urls = [primary] if primary else []
+def _paper_urls(primary: str | list[str] | None, paper: Paper | None) -> list[str]:
+    urls = [primary] if isinstance(primary, str) else list(primary or [])
     for url in paper.urls if paper else ():
         if url not in urls:
             urls.append(url)
@@ -247,7 +248,7 @@ def _paper_urls(primary: str | None, paper: Paper | None) -> list[str]:
 def _sources_line(paper: Paper | None, result: SearchResult | None) -> str:
     files: list[str] = list(paper.sources) if paper else []
     if not files and result is not None:
-        files = [s for s in str(result.metadata.get("sources", "")).split("|") if s]
+        files = meta_list(result.metadata, "sources")
     return ", ".join(files)
 
 
@@ -291,8 +292,7 @@ def closest_card(turn: int, rank: int, result: SearchResult, paper: Paper | None
     files = _sources_line(paper, result)
     if files:
         meta.append(f'<span class="sch-file">{esc(files)}</span>')
-    url = result.metadata.get("urls")
-    links = _links(_paper_urls(str(url).split("|")[0] if url else None, paper))
+    links = _links(_paper_urls(meta_list(result.metadata, "urls"), paper))
     if links:
         meta.append(links)
     return (

@@ -110,6 +110,8 @@ class Answerability:
     features: dict[str, float]
     #: Why we abstain, in words ("the corpus has no paper on gnmt"); ``None`` when answerable.
     reason: str | None = None
+    #: Which rule decided: ``calibrated`` (this model) or ``relevance`` (the best sentence's score).
+    rule: str = "calibrated"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -119,6 +121,7 @@ class Answerability:
             "threshold": self.threshold,
             "features": {k: round(v, 4) for k, v in self.features.items()},
             "reason": self.reason,
+            "rule": self.rule,
         }
 
 
@@ -245,6 +248,20 @@ def decide(
     if p >= cut:
         return Answerability(True, p, cut, values)
     return Answerability(False, p, cut, values, _reason(plan, model, values))
+
+
+def relevance_gate(calibrated: Answerability, evidence: Evidence, min_relevance: float) -> Answerability:
+    """The simpler rule (``answer.abstention = "relevance"``): answer when some evidence sentence
+    scores at least ``min_relevance``. The calibrated probability is kept for the record."""
+    ok = evidence.best_relevance >= min_relevance
+    return Answerability(
+        ok,
+        calibrated.probability,
+        calibrated.threshold,
+        calibrated.features,
+        None if ok else REASONS["best_relevance"],
+        "relevance",
+    )
 
 
 def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str:

@@ -24,7 +24,7 @@ from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
-from .answerable import Answerability, decide
+from .answerable import Answerability, decide, relevance_gate
 from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
@@ -316,6 +316,8 @@ class AnswerPipeline:
         clock = time.perf_counter()
         evidence = self._gather(run, k, filters, focus)
         run.answerability = decide(plan, evidence, threshold=cfg.answerable_threshold)
+        if cfg.abstention == "relevance":
+            run.answerability = relevance_gate(run.answerability, evidence, cfg.min_relevance)
         run.timings["retrieve"] = time.perf_counter() - clock
         base = ModeInfo(requested=requested, generator="extractive", kind=plan.kind)
         if not run.answerability.answerable:

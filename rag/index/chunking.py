@@ -12,38 +12,11 @@ from ..settings import ChunkSettings
 from ..tokens import encoding
 from ..types import Paper
 from .ids import chunk_id, paper_of
+from .metadata import paper_metadata
 
 __all__ = ["Chunker", "chunk_id", "embed_text", "paper_metadata", "paper_of", "to_document"]
 
 EMBED_TEMPLATE = "{value}"
-
-
-def paper_metadata(paper: Paper) -> dict[str, str | int | float | bool | None]:
-    """Flat, stable metadata stored with every chunk (Chroma accepts scalars only).
-
-    Source files and categories become boolean flags (``src:<file>``, ``cat:<category>``) so
-    they can be used as Chroma ``where`` filters.
-    """
-    meta: dict[str, str | int | float | bool | None] = {
-        "paper_id": paper.id,
-        "title": paper.title,
-        "content_hash": paper.content_hash,
-        "sources": "|".join(paper.sources),
-        "urls": " ".join(paper.urls),
-    }
-    if paper.arxiv_id:
-        meta["arxiv_id"] = paper.arxiv_id
-    if paper.date:
-        meta["date"] = paper.date
-        if paper.date[:4].isdigit():
-            meta["year"] = int(paper.date[:4])
-    if paper.categories:
-        meta["categories"] = " ".join(paper.categories)
-    for source in paper.sources:
-        meta[f"src:{source}"] = True
-    for category in paper.categories:
-        meta[f"cat:{category}"] = True
-    return meta
 
 
 def to_document(paper: Paper) -> Document:

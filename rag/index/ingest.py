@@ -25,6 +25,7 @@ from ..corpus import load_corpus
 from ..types import Paper
 from .chunking import Chunker, embed_text, paper_metadata, paper_of
 from .lock import index_lock
+from .metadata import meta_list
 from .store import ScholiumIndex
 from .vector_store import ChromaStore
 
@@ -65,7 +66,7 @@ def _papers_in_index(store: ChromaStore, incoming: set[str]) -> dict[str, tuple[
     out: dict[str, tuple[tuple[str, ...], list[str]]] = {}
     for pid, ids in chunks.items():
         meta = stored.get(ids[0], ("", {}))[1]
-        out[pid] = (tuple(s for s in str(meta.get("sources", "")).split("|") if s), ids)
+        out[pid] = (tuple(meta_list(meta, "sources")), ids)
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..index.metadata import meta_list
+
 
 @dataclass(frozen=True)
 class SearchFilters:
@@ -38,7 +40,7 @@ class SearchFilters:
 
     def matches(self, meta: dict[str, Any]) -> bool:
         """Whether a chunk's (lexical-index) metadata passes the filters."""
-        if self.source and self.source not in str(meta.get("sources", "")).split("|"):
+        if self.source and self.source not in meta_list(meta, "sources"):
             return False
         if self.category and self.category not in str(meta.get("categories", "")).split():
             return False

@@ -53,6 +53,26 @@ def test_unanswerable_questions_abstain(full_assistant: Assistant, question: str
     assert answer.sources  # closest papers are offered
 
 
+def test_calibrated_abstention_says_why(full_assistant: Assistant) -> None:
+    """``answer.abstention = "calibrated"``: the asked number is not in the Mix-LN abstract (its
+    "70M to 7B" are model sizes), so the answer abstains and says what is missing."""
+    calibrated = Assistant(full_assistant.settings, answer={"abstention": "calibrated"})
+    question = "How many training tokens were used to pre-train the Mix-LN models?"
+    answer = calibrated.ask(question, mode="extractive")
+    decided = answer.answerability
+    assert answer.abstained and decided is not None and decided["rule"] == "calibrated"
+    assert decided["probability"] < decided["threshold"] and decided["features"]["value_gap"] == 1.0
+    assert "do not report the training tokens" in answer.text
+    answered = calibrated.ask(
+        "How many parameters does the complex-valued AEC network built on D3Net blocks have?",
+        mode="extractive",
+    )
+    assert not answered.abstained and answered.answerability and answered.answerability["answerable"]
+    # The default rule records the calibrated probability but decides by relevance.
+    default = full_assistant.ask(question, mode="extractive").answerability
+    assert default is not None and default["rule"] == "relevance" and "probability" in default
+
+
 def test_follow_up_uses_history(full_assistant: Assistant) -> None:
     history = [
         {"role": "user", "content": "What does Mix-LN propose?"},

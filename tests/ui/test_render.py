@@ -414,3 +414,20 @@ def test_history_holds_finished_turns_as_messages() -> None:
 def test_papers_to_fetch() -> None:
     assert render.papers_to_fetch(_answer()) == [MIXLN_ID, AEC_ID]
     assert render.papers_to_fetch(_abstained()) == ["p5dfe625c158d", "p18901c16870e", "p6bb6aea7456a"]
+
+
+def test_a_paper_with_two_urls_gets_two_working_links() -> None:
+    """Chunk metadata joins URLs with a space (rag/index/metadata.py); the card must split them the
+    same way, not on "|" (which turned two URLs into one broken link)."""
+    from rag.index.metadata import meta_list, paper_metadata
+
+    urls = ("https://github.com/a/one", "https://example.org/two")
+    paper = Paper(
+        id="p2", title="Two links", abstract="An abstract.", sources=("a b.txt", "c.txt"), urls=urls
+    )
+    meta = paper_metadata(paper)
+    assert meta_list(meta, "urls") == list(urls) and meta_list(meta, "sources") == ["a b.txt", "c.txt"]
+    result = SearchResult("p2", "Two links", 0.5, metadata=meta)
+    html_out = render.closest_card(1, 1, result, None)
+    hrefs = re.findall(r'href="([^"]+)"', html_out)
+    assert hrefs == list(urls)
