@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .export import ANSWER_FORMATS
 from .settings import Settings
 
 
@@ -61,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-model", help="model name at --llm-url")
     p.add_argument("--local-model", help="embedded model preset, GGUF path or hf:repo/file.gguf")
     p.add_argument("--threads", type=int, help="threads for the embedded model")
+    p.add_argument(
+        "--format",
+        choices=list(ANSWER_FORMATS),
+        help="text (default), json, markdown (answer + reference list), bibtex or csl-json (cited papers)",
+    )
     _filters(p)
 
     p = sub.add_parser("chat", help="open the browser chat UI")

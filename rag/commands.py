@@ -46,15 +46,31 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def render_answer(answer: Answer, fmt: str) -> str:
+    """``answer`` in one of :data:`rag.export.ANSWER_FORMATS`."""
+    import json
+
+    if fmt == "json":
+        return json.dumps(answer.to_dict(), indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        return answer.to_markdown()
+    if fmt == "bibtex":
+        return answer.to_bibtex()
+    if fmt == "csl-json":
+        return json.dumps(answer.to_csl_json(), indent=2, ensure_ascii=False)
+    return format_answer(answer)
+
+
 def _ask_one(
     assistant: Assistant, args: argparse.Namespace, question: str, history: list[dict[str, str]]
 ) -> Answer:
     answer: Answer | None = None
     streamed = False
+    fmt = "json" if args.json else (getattr(args, "format", None) or "text")
     for event in assistant.stream(question, history=history, filters=_filters(args)):
-        if isinstance(event, StatusEvent) and not args.json:
+        if isinstance(event, StatusEvent) and fmt == "text":
             print(f"… {event.message}", file=sys.stderr)
-        elif isinstance(event, TextDelta) and not args.json and sys.stderr.isatty():
+        elif isinstance(event, TextDelta) and fmt == "text" and sys.stderr.isatty():
             print(event.text, end="", file=sys.stderr, flush=True)
             streamed = True
         elif isinstance(event, FinalAnswer):
@@ -62,12 +78,12 @@ def _ask_one(
     if streamed:
         print(file=sys.stderr)
     assert answer is not None
-    if args.json:
+    if fmt == "json":
         from .cli import print_json
 
         print_json(answer.to_dict())
     else:
-        print(format_answer(answer))
+        print(render_answer(answer, fmt))
     return answer
 
 

@@ -98,10 +98,15 @@ class Citation:
     quote: str
     score: float
     url: str | None = None
+    #: Reference data of the paper (what the exports need), when the corpus has it.
+    authors: str | None = None
+    year: int | None = None
+    arxiv_id: str | None = None
+    urls: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
-        return asdict(self)
+        return {**asdict(self), "urls": list(self.urls)}
 
 
 #: Why the final text is not the model's own, in words (for ``ModeInfo.explanation``).
@@ -213,6 +218,25 @@ class Answer:
             {"role": "user", "content": self.question},
             {"role": "assistant", "content": self.text, "paper_ids": self.cited_paper_ids},
         ]
+
+    def to_markdown(self) -> str:
+        """The answer with ``[n]`` markers and a numbered reference list (title, year, arXiv id,
+        link, and the quoted supporting sentence), numbered exactly like the markers."""
+        from .export import answer_markdown
+
+        return answer_markdown(self)
+
+    def to_bibtex(self) -> str:
+        """One BibTeX entry per cited paper, with a stable key (see :func:`rag.export.bibtex_key`)."""
+        from .export import answer_bibtex
+
+        return answer_bibtex(self)
+
+    def to_csl_json(self) -> list[dict[str, Any]]:
+        """The cited papers as CSL-JSON items (Zotero, Pandoc/citeproc), in marker order."""
+        from .export import answer_csl_json
+
+        return answer_csl_json(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""

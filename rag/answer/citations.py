@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..index.metadata import meta_list
 from ..types import Citation
 from .evidence import EvidenceItem
 from .sentences import split_sentences
@@ -104,6 +106,23 @@ def best_quote(scorer: SupportScorer, claims: list[str], item: EvidenceItem) -> 
     return " ".join(item.sentences[i] for i in picks)
 
 
+def reference_data(item: EvidenceItem) -> dict[str, Any]:
+    """Authors, year, arXiv id and URLs of an evidence item's paper (record, else chunk metadata)."""
+    paper, meta = item.paper, item.result.metadata or {}
+    date = (paper.date if paper else None) or str(meta.get("date") or "")
+    year = meta.get("year")
+    if not isinstance(year, int):
+        year = int(date[:4]) if date[:4].isdigit() else None
+    return {
+        "authors": (paper.authors if paper else None)
+        or (str(meta["authors"]) if meta.get("authors") else None),
+        "year": year,
+        "arxiv_id": (paper.arxiv_id if paper else None)
+        or (str(meta["arxiv_id"]) if meta.get("arxiv_id") else None),
+        "urls": paper.urls if paper else tuple(meta_list(meta, "urls")),
+    }
+
+
 def render(
     checked: list[CheckedSentence], evidence: list[EvidenceItem], scorer: SupportScorer
 ) -> tuple[str, list[Citation]]:
@@ -133,6 +152,7 @@ def render(
             quote=best_quote(scorer, claims[old], by_marker[old]),
             score=by_marker[old].result.score,
             url=by_marker[old].url,
+            **reference_data(by_marker[old]),
         )
         for old, new in sorted(renumber.items(), key=lambda kv: kv[1])
     ]

@@ -26,6 +26,8 @@ class EvidenceItem:
     relevance: list[float]
     selected: list[int] = field(default_factory=list)
     url: str | None = None
+    #: The full paper record (for references: authors, date, arXiv id, all URLs), if known.
+    paper: Paper | None = None
 
     @property
     def paper_id(self) -> str:
@@ -105,6 +107,7 @@ def select_evidence(
             relevance=relevance,
             selected=sorted(ranked[:sentences_per_paper]),
             url=(paper.urls[0] if paper and paper.urls else None),
+            paper=paper,
         )
         cost = count_tokens(render_item(item))
         if items and used + cost > token_budget:

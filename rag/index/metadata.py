@@ -34,6 +34,8 @@ def paper_metadata(paper: Paper) -> dict[str, str | int | float | bool | None]:
     }
     if paper.arxiv_id:
         meta["arxiv_id"] = paper.arxiv_id
+    if paper.authors:
+        meta["authors"] = paper.authors
     if paper.date:
         meta["date"] = paper.date
         if paper.date[:4].isdigit():

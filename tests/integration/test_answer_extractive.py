@@ -53,6 +53,19 @@ def test_unanswerable_questions_abstain(full_assistant: Assistant, question: str
     assert answer.sources  # closest papers are offered
 
 
+def test_a_real_answer_exports_its_references(full_assistant: Assistant) -> None:
+    import bibtexparser
+
+    answer = full_assistant.ask("How do Mix-LN and LayerNorm Scaling differ?", mode="extractive")
+    assert len(answer.citations) >= 2
+    refs = answer.to_markdown().partition("## References")[2]
+    assert [int(n) for n in re.findall(r"(?m)^\[(\d+)\] ", refs)] == [c.marker for c in answer.citations]
+    library = bibtexparser.parse_string(answer.to_bibtex())
+    assert not library.failed_blocks and len(library.entries) == len(answer.citations)
+    titles = [e.fields_dict["title"].value.strip("{}") for e in library.entries]
+    assert titles == [c.title for c in answer.citations]
+
+
 def test_calibrated_abstention_says_why(full_assistant: Assistant) -> None:
     """``answer.abstention = "calibrated"``: the asked number is not in the Mix-LN abstract (its
     "70M to 7B" are model sizes), so the answer abstains and says what is missing."""

@@ -67,6 +67,14 @@ def test_ask_extractive(full_assistant: Assistant) -> None:
     assert answer["citations"][0]["title"].startswith("End-to-End Complex-Valued")
 
 
+def test_ask_prints_bibtex_of_the_cited_papers(full_assistant: Assistant) -> None:
+    q = "How many parameters does the complex-valued AEC network built on D3Net blocks have?"
+    out = scholium(full_assistant.settings, "ask", "--mode", "extractive", "--format", "bibtex", q)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.lstrip().startswith("@misc{") and "End-to-End Complex-Valued" in out.stdout
+    assert "…" not in out.stdout  # progress goes to stderr only in text format
+
+
 def test_bad_input_gives_a_clear_error(full_assistant: Assistant, tmp_path: object) -> None:
     out = scholium(full_assistant.settings, "ask", "--mode", "extractive", "   ")
     assert out.returncode == 1 and "question is empty" in out.stderr and "Traceback" not in out.stderr
