@@ -8,9 +8,12 @@ answering happens there; this module turns its events into page updates.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -53,11 +56,21 @@ class ChatHandler:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        # Markdown files offered by "Download answer" (Gradio serves files from the temp dir).
+        self.export_dir = Path(tempfile.mkdtemp(prefix="scholium-answers-"))
+
+    def exports(self, answer: Any, papers: dict[str, Any]) -> tuple[str, str, Any]:
+        """(plain text with references, BibTeX of the cited papers, download-button update)."""
+        path = self.export_dir / f"scholium-answer-{uuid.uuid4().hex[:8]}.md"
+        path.write_text(answer.to_markdown(), encoding="utf-8")
+        download = gr.update(value=str(path), visible=True)
+        return render.copy_text(answer, papers), answer.to_bibtex(), download
 
     def respond(
         self, question: str, turns: list[Turn] | None, mode: str, k: float, source: str | None
     ) -> Iterator[tuple[Any, ...]]:
-        """Yields (transcript, sources, turns, question box, alert, copy text, examples)."""
+        """Yields (transcript, sources, turns, question box, alert, copy text, BibTeX, download,
+        examples)."""
         turns = list(turns or [])
         question = question or ""
         history = render.history(turns)
@@ -90,8 +103,7 @@ class ChatHandler:
                 elif isinstance(event, FinalAnswer):
                     turn.answer = event.answer
                     turn.papers = self.assistant.papers(render.papers_to_fetch(event.answer))
-                    copy = render.copy_text(turn.answer, turn.papers)
-                    yield self._page(turns, gr.skip(), copy)
+                    yield self._page(turns, gr.skip(), self.exports(turn.answer, turn.papers))
                     return
         except QuestionError as exc:
             # An empty or oversized question: give it back for editing, with the reason.
@@ -108,10 +120,12 @@ class ChatHandler:
 
     @staticmethod
     def _page(
-        turns: list[Turn], box: Any, copy: Any, *, error: str | None = None, panel: bool = True
+        turns: list[Turn], box: Any, exports: Any, *, error: str | None = None, panel: bool = True
     ) -> tuple[Any, ...]:
-        # Progress and streamed text leave the sources panel as it is (``panel=False``). Every
-        # update states the example buttons' visibility (shown only on an empty screen).
+        # Progress and streamed text leave the sources panel as it is (``panel=False``); the
+        # exports (copy text, BibTeX, download) change only with a final answer. Every update
+        # states the example buttons' visibility (shown only on an empty screen).
+        copy, bibtex, download = exports if isinstance(exports, tuple) else (gr.skip(),) * 3
         return (
             render.transcript(turns),
             render.sources_panel(turns) if panel else gr.skip(),
@@ -119,6 +133,8 @@ class ChatHandler:
             box,
             render.alert(error),
             copy,
+            bibtex,
+            download,
             gr.update(visible=not turns),
         )
 
@@ -167,6 +183,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     copy_button = gr.Button(
                         "Copy answer with references", size="sm", elem_id="sch-copy", scale=0
                     )
+                    download = gr.DownloadButton(
+                        "Download answer (Markdown)",
+                        size="sm",
+                        elem_id="sch-download",
+                        scale=0,
+                        visible=False,
+                    )
                     clear = gr.Button("New conversation", size="sm", elem_id="sch-clear", scale=0)
                 with gr.Accordion("Settings", open=False, elem_id="sch-settings"):
                     mode = gr.Radio(
@@ -194,11 +217,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         buttons=["copy"],
                         elem_id="sch-copy-text",
                     )
+                with gr.Accordion("BibTeX of the cited papers", open=False, elem_id="sch-bibtex-box"):
+                    bibtex_box = gr.Textbox(
+                        show_label=False,
+                        lines=6,
+                        interactive=False,
+                        buttons=["copy"],
+                        elem_id="sch-bibtex",
+                    )
             with gr.Column(scale=2, min_width=320, elem_id="sch-sources-box"):
                 gr.HTML("<h3 style='margin:0'>Sources</h3>", js_on_load=None)
                 sources = gr.HTML(render.sources_panel([]), elem_id="sch-sources", js_on_load=None)
 
-        outputs = [transcript, sources, turns, question, alert, copy_box, examples]
+        outputs = [transcript, sources, turns, question, alert, copy_box, bibtex_box, download, examples]
         inputs = [question, turns, mode, k, source]
         options: dict[str, Any] = {"show_progress": "hidden", "concurrency_id": "answer"}
         question.submit(handler.respond, inputs, outputs, **options)
@@ -211,13 +242,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         def new_conversation() -> tuple[Any, ...]:
             empty: list[Turn] = []
-            page = (render.transcript(empty), render.sources_panel(empty), "", render.alert(None))
-            return (empty, *page, gr.update(visible=True))
+            page = (render.transcript(empty), render.sources_panel(empty), "", "", render.alert(None))
+            return (empty, *page, gr.update(value=None, visible=False), gr.update(visible=True))
 
         clear.click(
             new_conversation,
             None,
-            [turns, transcript, sources, copy_box, alert, examples],
+            [turns, transcript, sources, copy_box, bibtex_box, alert, download, examples],
             queue=False,
         )
         copy_button.click(None, [copy_box], None, js=COPY_JS)

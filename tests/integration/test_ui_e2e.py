@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -282,6 +283,14 @@ def test_input_errors_copy_and_new_conversation(session: Session) -> None:
     page.wait_for_function("() => document.querySelector('#sch-copy').innerText.includes('Copied')")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "Mix-LN" in copied and "\n\nReferences:\n[1] " in copied and "<" not in copied
+
+    # The answer as a Markdown file, numbered like the markers on screen, and its BibTeX.
+    with page.expect_download() as download:
+        page.click("#sch-download")
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## References" in markdown and "\n[1] *" in markdown and "Mix-LN" in markdown
+    page.click("#sch-bibtex-box button")
+    expect(page.locator("#sch-bibtex textarea")).to_have_value(re.compile(r"^@misc\{"))
 
     page.click("#sch-clear")
     page.wait_for_selector("#sch-transcript .sch-intro")

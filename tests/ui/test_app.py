@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,12 +96,20 @@ def test_streamed_deltas_are_shown_then_replaced_by_the_checked_answer() -> None
     # progress and streamed text do not re-send the sources panel
     assert "Looking for sources" in updates[0][1]
     assert all(u[1] == gr.skip() for u in updates[1:-1])
-    final, sources, turns, _box, alert, copy, _examples = updates[-1]
+    final, sources, turns, _box, alert, copy, bibtex, download, _examples = updates[-1]
     assert 'data-state="answered"' in final and "sch-draft" not in final
     assert 'href="#sch-src-1-1"' in final and 'id="sch-src-1-1"' in sources
     assert '<mark class="sch-quote">The model has 354K parameters.</mark>' in sources
     assert "&lt;b&gt;bold&lt;/b&gt;" in sources
     assert copy.startswith("It has 354K parameters [1].\n\nReferences:\n[1] A <b>bold</b> paper.")
+    assert bibtex.startswith("@misc{") and "A <b>bold</b> paper" in bibtex
+    markdown = Path(download["value"]).read_text(encoding="utf-8")
+    assert (
+        download["visible"] is True
+        and "## References" in markdown
+        and "[1] *A <b>bold</b> paper*" in markdown
+    )
+    assert all(u[6] == gr.skip() and u[7] == gr.skip() for u in updates[:-1])
     assert "sch-alert-empty" in alert
     assert updates[0][3] == ""  # the question box is cleared when work starts
     assert len(turns) == 1 and turns[0].answer is not None
@@ -131,7 +140,7 @@ def test_settings_are_passed_to_the_assistant() -> None:
 def test_question_error_is_shown_as_a_message_and_the_question_kept() -> None:
     assistant = FakeAssistant(Settings(), QuestionError("the question is empty: please type a question"))
     updates = _run(assistant, "   ")
-    transcript, _sources, turns, box, alert, _copy, examples = updates[-1]
+    transcript, _sources, turns, box, alert, _copy, _bibtex, _download, examples = updates[-1]
     assert turns == [] and 'data-turns="0"' in transcript
     assert box == "   "
     assert alert == '<div class="sch-alert" role="alert">The question is empty: please type a question</div>'
