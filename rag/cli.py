@@ -34,7 +34,20 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--category", help="only papers in this arXiv category")
     parser.add_argument("--year-min", type=int)
     parser.add_argument("--year-max", type=int)
+    parser.add_argument("--author", help="only papers with an author whose name contains this")
+    parser.add_argument("--venue", help="only papers whose venue (journal, conference) contains this")
     parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _column_map(text: str) -> dict[str, str]:
+    """``title=Paper,abstract=Summary`` → ``{"title": "Paper", "abstract": "Summary"}``."""
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        field, eq, column = part.partition("=")
+        if not eq or not field.strip() or not column.strip():
+            raise argparse.ArgumentTypeError(f"expected FIELD=COLUMN, got {part!r}")
+        out[field.strip()] = column.strip()
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,8 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="index corpus files (default: the configured corpus)")
     _common(p)
-    p.add_argument("paths", nargs="*", type=Path, help=".txt listing pages or arXiv .jsonl files/folders")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders: listing pages (.txt), arXiv JSON Lines (.jsonl), BibTeX (.bib), RIS (.ris), "
+        "CSL-JSON or OpenAlex (.json), CSV/TSV",
+    )
     p.add_argument("--prune", action="store_true", help="remove indexed papers not in PATHS")
+    p.add_argument(
+        "--map",
+        type=_column_map,
+        metavar="FIELD=COLUMN,...",
+        help="CSV/TSV column names, e.g. title=Paper,abstract=Summary (fields: title, abstract, authors, "
+        "date, venue, doi, arxiv_id, url, keywords)",
+    )
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("search", help="find the most relevant papers")
@@ -131,6 +157,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if getattr(args, "no_progress", False):
         put("progress", False)
     put("retrieval.k", getattr(args, "k", None))
+    put("corpus.columns", getattr(args, "map", None))
     mode = getattr(args, "mode", None)
     if args.command == "search":
         put("retrieval.mode", mode)

@@ -18,6 +18,8 @@ def _filters(args: argparse.Namespace) -> SearchFilters:
         category=getattr(args, "category", None),
         year_min=getattr(args, "year_min", None),
         year_max=getattr(args, "year_max", None),
+        author=getattr(args, "author", None),
+        venue=getattr(args, "venue", None),
     )
 
 

@@ -52,6 +52,9 @@ class CorpusSettings(BaseModel):
 
     paths: list[Path] = Field(default_factory=lambda: [BUNDLED_CORPUS])
     max_line_chars: int = Field(default=200_000, description="Longer lines are skipped with a warning.")
+    #: CSV/TSV: field → column name, for columns the reader does not recognise by name
+    #: (``scholium ingest --map title=Paper,abstract=Summary``).
+    columns: dict[str, str] = Field(default_factory=dict)
 
 
 class ChunkSettings(BaseModel):

@@ -20,6 +20,15 @@ class Paper:
     categories: tuple[str, ...] = ()
     date: str | None = None
     arxiv_id: str | None = None
+    #: Reference fields from bibliographic formats (BibTeX, RIS, CSL-JSON, CSV, OpenAlex).
+    doi: str | None = None
+    venue: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def year(self) -> int | None:
+        """The publication year, when the date starts with one."""
+        return int(self.date[:4]) if self.date and self.date[:4].isdigit() else None
 
     @property
     def content_hash(self) -> str:

@@ -1,23 +1,48 @@
-"""Corpus readers: listing pages (``.txt``) and arXiv metadata (``.jsonl``), merged and
-de-duplicated into one list of papers."""
+"""Corpus readers, merged and de-duplicated into one list of papers: listing pages (``.txt``),
+arXiv metadata (``.jsonl``), BibTeX (``.bib``), RIS (``.ris``), CSL-JSON and OpenAlex
+(``.json``, told apart by content), CSV/TSV. The same paper from several files or formats is
+merged: same DOI, else same arXiv id, else same normalised title."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..types import Paper, ParseWarning
+from .bibtex import read_bibtex
 from .ids import normalize_title, paper_id
+from .jsondocs import read_json
 from .jsonl import read_jsonl
 from .listing import read_listing
+from .ris import read_ris
+from .tabular import read_table
 
-__all__ = ["Corpus", "load_corpus", "normalize_title", "paper_id", "read_jsonl", "read_listing"]
+__all__ = [
+    "Corpus",
+    "load_corpus",
+    "normalize_title",
+    "paper_id",
+    "read_bibtex",
+    "read_json",
+    "read_jsonl",
+    "read_listing",
+    "read_ris",
+    "read_table",
+]
 
 log = logging.getLogger(__name__)
-# ".json": the arXiv metadata snapshot is JSON Lines despite its suffix.
-SUFFIXES = {".txt": read_listing, ".jsonl": read_jsonl, ".json": read_jsonl}
+# ".json": CSL-JSON, OpenAlex, or the arXiv metadata snapshot (JSON Lines despite its suffix).
+SUFFIXES: dict[str, Callable[..., list[Paper]]] = {
+    ".txt": read_listing,
+    ".jsonl": read_jsonl,
+    ".json": read_json,
+    ".bib": read_bibtex,
+    ".ris": read_ris,
+    ".csv": read_table,
+    ".tsv": read_table,
+}
 MAX_WARNINGS_PER_FILE = 100
 
 
@@ -94,14 +119,19 @@ def _merge(old: Paper, new: Paper, warnings: list[ParseWarning]) -> Paper:
         keep,
         sources=sources,
         urls=urls,
-        authors=old.authors or new.authors,
+        authors=max((old.authors or "", new.authors or ""), key=len) or None,
         categories=old.categories or new.categories,
         date=old.date or new.date,
         arxiv_id=old.arxiv_id or new.arxiv_id,
+        doi=old.doi or new.doi,
+        venue=old.venue or new.venue,
+        keywords=tuple(dict.fromkeys(old.keywords + new.keywords)),
     )
 
 
-def load_corpus(paths: Iterable[Path], *, max_line_chars: int = 200_000) -> Corpus:
+def load_corpus(
+    paths: Iterable[Path], *, max_line_chars: int = 200_000, columns: Mapping[str, str] | None = None
+) -> Corpus:
     """Read every corpus file under ``paths`` (files or folders) and de-duplicate papers.
 
     Only what ``paths`` names is read (see ``_expand``: folders are not searched recursively
@@ -111,13 +141,17 @@ def load_corpus(paths: Iterable[Path], *, max_line_chars: int = 200_000) -> Corp
     """
     corpus = Corpus()
     by_id: dict[str, Paper] = {}
+    by_doi: dict[str, str] = {}
+    by_arxiv: dict[str, str] = {}
     for file in _expand(paths, corpus.warnings):
         reader = SUFFIXES.get(file.suffix.lower())
         if reader is None:
-            raise ValueError(f"{file}: unknown corpus format (expected .txt listing or .jsonl)")
+            known = ", ".join(SUFFIXES)
+            raise ValueError(f"{file}: unknown corpus format (expected one of {known})")
         found: list[ParseWarning] = []
+        extra = {"columns": columns} if reader is read_table else {}
         try:
-            papers = reader(file, max_line_chars=max_line_chars, warnings=found)
+            papers = reader(file, max_line_chars=max_line_chars, warnings=found, **extra)
         except OSError as exc:
             found.append(ParseWarning(file.name, 0, f"cannot be read ({exc.strerror or exc}); skipped"))
             papers = []
@@ -130,8 +164,17 @@ def load_corpus(paths: Iterable[Path], *, max_line_chars: int = 200_000) -> Corp
         corpus.warnings.extend(found)
         corpus.files.append(str(file))
         for paper in papers:
+            # The same paper under another title spelling: same DOI or arXiv id.
+            same = (paper.doi and by_doi.get(paper.doi)) or (paper.arxiv_id and by_arxiv.get(paper.arxiv_id))
+            if same and same != paper.id:
+                paper = replace(paper, id=same)
             prior = by_id.get(paper.id)
-            by_id[paper.id] = paper if prior is None else _merge(prior, paper, corpus.warnings)
+            merged = paper if prior is None else _merge(prior, paper, corpus.warnings)
+            by_id[paper.id] = merged
+            if merged.doi:
+                by_doi.setdefault(merged.doi, merged.id)
+            if merged.arxiv_id:
+                by_arxiv.setdefault(merged.arxiv_id, merged.id)
     corpus.papers = list(by_id.values())
     for warning in corpus.warnings:
         log.warning("corpus: %s", warning)

@@ -86,7 +86,9 @@ def ingest(
     clock = time.perf_counter()
     if papers is None:
         corpus = load_corpus(
-            list(paths or settings.corpus.paths), max_line_chars=settings.corpus.max_line_chars
+            list(paths or settings.corpus.paths),
+            max_line_chars=settings.corpus.max_line_chars,
+            columns=settings.corpus.columns,
         )
         papers = list(corpus.papers)
         report.warnings = [str(w) for w in corpus.warnings]

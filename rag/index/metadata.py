@@ -36,6 +36,10 @@ def paper_metadata(paper: Paper) -> dict[str, str | int | float | bool | None]:
         meta["arxiv_id"] = paper.arxiv_id
     if paper.authors:
         meta["authors"] = paper.authors
+    if paper.venue:
+        meta["venue"] = paper.venue
+    if paper.doi:
+        meta["doi"] = paper.doi
     if paper.date:
         meta["date"] = paper.date
         if paper.date[:4].isdigit():

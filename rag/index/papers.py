@@ -48,7 +48,7 @@ class PaperStore:
                 marks = ",".join("?" * len(part))
                 for pid, record in db.execute(f"SELECT id, record FROM papers WHERE id IN ({marks})", part):
                     data = json.loads(record)
-                    for key in ("sources", "urls", "categories"):
+                    for key in ("sources", "urls", "categories", "keywords"):
                         data[key] = tuple(data.get(key) or ())
                     out[pid] = Paper(**data)
         return out

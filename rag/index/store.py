@@ -32,7 +32,7 @@ from .papers import PaperStore
 from .vector_store import ChromaStore, VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
-LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories")
+LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories", "authors", "venue")
 # Server mode: one request to the Chroma server may take at most this long (chromadb's own
 # HTTP client waits forever, so a hung server would hang every question).
 # Server mode: how often a reader re-reads the collection's ingest stamp from the server.

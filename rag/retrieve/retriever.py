@@ -50,7 +50,11 @@ class HybridRetriever:
             wide = chroma.nearest(vector, n * self.oversample)
             hits = [(c, s) for c, s in wide if filters.matches(lexical.meta_of(c))][:n]
             if len(hits) < n and len(wide) == n * self.oversample:
-                where = filters.to_where()
+                papers = None
+                if filters.needs_papers:
+                    passing = {str(m.get("paper_id")) for m in lexical.meta if filters.matches(m)}
+                    papers = sorted(passing)
+                where = filters.to_where(papers)
                 hits = chroma.nearest(vector, n, where)
         trace.timings["dense"] = time.perf_counter() - clock
         return hits

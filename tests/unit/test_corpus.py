@@ -158,9 +158,9 @@ def test_missing_path_and_unknown_format(tmp_path: Path) -> None:
 
     with pytest.raises(FileNotFoundError):
         load_corpus([tmp_path / "nope"])
-    (tmp_path / "x.csv").write_text("a,b")
+    (tmp_path / "x.xlsx").write_text("a,b")
     with pytest.raises(ValueError, match="unknown corpus format"):
-        load_corpus([tmp_path / "x.csv"])
+        load_corpus([tmp_path / "x.xlsx"])
 
 
 @settings(max_examples=150, deadline=None)

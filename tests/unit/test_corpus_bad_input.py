@@ -9,6 +9,7 @@ what the user passes is read.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import os
 import random
@@ -33,7 +34,15 @@ def listing(*titles: str) -> str:
 
 
 def jsonl(*records: object) -> str:
-    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+    """JSON Lines; a record made from GOOD with another title gets its own arXiv id (papers with
+    the same arXiv id are one paper and would be merged)."""
+    out = []
+    for r in records:
+        if isinstance(r, dict) and r.get("id") == GOOD["id"] and r.get("title") != GOOD["title"]:
+            title = str(r.get("title")).encode()
+            r = {**r, "id": f"{GOOD['id']}-{hashlib.sha1(title).hexdigest()[:12]}"}
+        out.append((r if isinstance(r, str) else json.dumps(r)) + "\n")
+    return "".join(out)
 
 
 def _load(*paths: Path) -> tuple[list[str], list[ParseWarning]]:
@@ -303,7 +312,7 @@ def test_folder_reads_only_its_own_corpus_files(tmp_path: Path) -> None:
     (folder / "inside.txt").symlink_to(folder / "good.txt")  # a link within: same file, read once
     (folder / ".hidden.txt").write_text(listing("Hidden Paper"))
     (folder / "README.md").write_text(listing("Readme Paper"))
-    (folder / "notes.csv").write_text("title,abstract\n")
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")  # a format we do not read
     (folder / "dir.txt").mkdir()  # a folder with a corpus suffix
     (folder / "sub").mkdir()
     (folder / "sub" / "nested.txt").write_text(listing("Nested Paper"))  # not recursed

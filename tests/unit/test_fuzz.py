@@ -39,7 +39,16 @@ from hypothesis import strategies as st
 
 from rag.answer.citations import check_citations, markers_in, parse_markers, render
 from rag.answer.evidence import EvidenceItem
-from rag.corpus import load_corpus, paper_id, read_jsonl, read_listing
+from rag.corpus import (
+    load_corpus,
+    paper_id,
+    read_bibtex,
+    read_json,
+    read_jsonl,
+    read_listing,
+    read_ris,
+    read_table,
+)
 from rag.corpus.listing import _GLUED_SUBSCRIBE, is_chrome, looks_like_abstract
 from rag.corpus.text import clean_text, title_problem
 from rag.types import Answer, Citation, ModeInfo, Paper, ParseWarning, SearchResult
@@ -185,6 +194,65 @@ def check_jsonl_bytes(data: bytes) -> None:
     warnings: list[ParseWarning] = []
     papers = read_jsonl(path, max_line_chars=2_000, warnings=warnings)
     _check_papers(papers, warnings, "fuzz.jsonl", data.count(b"\n") + data.count(b"\r"))
+
+
+# Reference-manager formats: random bytes, and real exports (tests/data/collections) with bytes
+# flipped, cut or spliced, so the parsers meet nearly-valid input, not only noise.
+COLLECTIONS = Path(__file__).resolve().parents[1] / "data" / "collections"
+FORMAT_FILES = {".bib": "zotero.bib", ".ris": "endnote.ris", ".csv": "zotero.csv", ".json": "zotero-csl.json"}
+FORMAT_FILES_EXTRA = {".json": "openalex-page.json"}
+READERS = {".bib": read_bibtex, ".ris": read_ris, ".csv": read_table, ".tsv": read_table, ".json": read_json}
+
+
+def _mutated(original: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    data = bytearray(original)
+    for position, cut, insert in edits:
+        at = position % (len(data) + 1)
+        data[at : at + cut] = insert
+    return bytes(data)
+
+
+format_cases = st.tuples(
+    st.sampled_from([*FORMAT_FILES.items(), *FORMAT_FILES_EXTRA.items(), (".tsv", "zotero.csv")]),
+    st.lists(
+        st.tuples(
+            st.integers(0, 4000),
+            st.integers(0, 40),
+            st.binary(max_size=12)
+            | st.sampled_from(
+                [
+                    b"{",
+                    b"}",
+                    b"\\",
+                    b'"',
+                    b",",
+                    b"\r\n",
+                    b"ER  - ",
+                    b"@article{",
+                    b"[",
+                    b"]",
+                    b"\x00",
+                    b"\xff",
+                ]
+            ),
+        ),
+        max_size=6,
+    ),
+)
+
+
+def check_format_bytes(data: bytes, suffix: str) -> None:
+    """A reader never raises on bad input: papers it returns are whole, warnings name the file."""
+    name = f"fuzz{suffix}"
+    path = _write(data, name)
+    warnings: list[ParseWarning] = []
+    papers = READERS[suffix](path, max_line_chars=2_000, warnings=warnings)
+    _check_papers(papers, warnings, name, data.count(b"\n") + data.count(b"\r"))
+
+
+def check_format_mutation(case: tuple[str, str], edits: list[tuple[int, int, bytes]]) -> None:
+    (suffix, fixture) = case
+    check_format_bytes(_mutated((COLLECTIONS / fixture).read_bytes(), edits), suffix)
 
 
 def check_load_corpus(listing: bytes, jsonl: bytes) -> None:
@@ -463,6 +531,20 @@ def test_readers_on_random_bytes(data: bytes) -> None:
 
 
 @QUICK
+@given(st.binary(max_size=3000), st.sampled_from(sorted(READERS)))
+def test_format_readers_on_random_bytes(data: bytes, suffix: str) -> None:
+    check_format_bytes(data, suffix)
+
+
+@QUICK
+@given(format_cases)
+def test_format_readers_on_damaged_exports(
+    case: tuple[tuple[str, str], list[tuple[int, int, bytes]]],
+) -> None:
+    check_format_mutation(*case)
+
+
+@QUICK
 @given(st.lists(jsonl_lines, max_size=12))
 def test_jsonl_reader_matches_its_oracle(rows: list[str]) -> None:
     check_jsonl_lines(rows)
@@ -520,6 +602,18 @@ class TestFuzz:
     def test_readers_on_random_bytes(self, data: bytes) -> None:
         check_listing_bytes(data)
         check_jsonl_bytes(data)
+
+    @FUZZ_FILES
+    @given(st.binary(max_size=5000), st.sampled_from(sorted(READERS)))
+    def test_format_readers_on_random_bytes(self, data: bytes, suffix: str) -> None:
+        check_format_bytes(data, suffix)
+
+    @FUZZ_FILES
+    @given(format_cases)
+    def test_format_readers_on_damaged_exports(
+        self, case: tuple[tuple[str, str], list[tuple[int, int, bytes]]]
+    ) -> None:
+        check_format_mutation(*case)
 
     @FUZZ_FILES
     @given(st.lists(jsonl_lines, max_size=16))
