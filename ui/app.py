@@ -51,6 +51,15 @@ def source_files(assistant: Assistant) -> list[str]:
         return []
 
 
+def paper_count(assistant: Assistant) -> int | None:
+    """How many papers are indexed (``None`` if the index cannot say: the header stays generic)."""
+    try:
+        return int(assistant.stats()["papers"])
+    except Exception:
+        log.exception("could not count the papers")
+        return None
+
+
 class ChatHandler:
     """Turns one question into a stream of page updates (runs in Gradio's worker threads)."""
 
@@ -67,7 +76,16 @@ class ChatHandler:
         return render.copy_text(answer, papers), answer.to_bibtex(), download
 
     def respond(
-        self, question: str, turns: list[Turn] | None, mode: str, k: float, source: str | None
+        self,
+        question: str,
+        turns: list[Turn] | None,
+        mode: str,
+        k: float,
+        source: str | None,
+        author: str | None = None,
+        venue: str | None = None,
+        year_min: float | None = None,
+        year_max: float | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Yields (transcript, sources, turns, question box, alert, copy text, BibTeX, download,
         examples)."""
@@ -78,13 +96,19 @@ class ChatHandler:
         turns.append(turn)
         yield self._page(turns, "", gr.skip())
 
-        filters = SearchFilters(source=source) if source and source != ALL_SOURCES else None
+        filters = SearchFilters(
+            source=source if source and source != ALL_SOURCES else None,
+            author=(author or "").strip() or None,
+            venue=(venue or "").strip() or None,
+            year_min=int(year_min) if year_min else None,
+            year_max=int(year_max) if year_max else None,
+        )
         events = self.assistant.stream(
             question,
             history=history,
             mode="llm" if mode == "llm" else "extractive",
             k=max(1, min(MAX_K, int(k))) if k else None,
-            filters=filters,
+            filters=None if filters.empty else filters,
         )
         last = 0.0
         try:
@@ -152,11 +176,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     handler = ChatHandler(assistant)
     with gr.Blocks(title="Scholium", analytics_enabled=False, fill_width=True) as demo:
         with gr.Row(elem_id="sch-header"):
-            gr.HTML(
-                "<h1>Scholium</h1><p>Answers about 260 machine-learning paper abstracts, "
-                "citing the exact sentences.</p>",
-                js_on_load=None,
-            )
+            title = gr.HTML(render.header(), js_on_load=None, elem_id="sch-title")
             theme_button = gr.Button("Light / dark", size="sm", elem_id="sch-theme", scale=0)
         turns = gr.State([])
         with gr.Row(equal_height=False):
@@ -209,6 +229,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         label="Only papers from source file",
                         elem_id="sch-source",
                     )
+                    with gr.Row():
+                        author = gr.Textbox(label="Author contains", elem_id="sch-author", max_lines=1)
+                        venue = gr.Textbox(label="Venue contains", elem_id="sch-venue", max_lines=1)
+                    with gr.Row():
+                        year_min = gr.Number(label="From year", precision=0, elem_id="sch-year-min")
+                        year_max = gr.Number(label="To year", precision=0, elem_id="sch-year-max")
                 with gr.Accordion("Answer with references (plain text)", open=False):
                     copy_box = gr.Textbox(
                         show_label=False,
@@ -230,7 +256,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 sources = gr.HTML(render.sources_panel([]), elem_id="sch-sources", js_on_load=None)
 
         outputs = [transcript, sources, turns, question, alert, copy_box, bibtex_box, download, examples]
-        inputs = [question, turns, mode, k, source]
+        inputs = [question, turns, mode, k, source, author, venue, year_min, year_max]
         options: dict[str, Any] = {"show_progress": "hidden", "concurrency_id": "answer"}
         question.submit(handler.respond, inputs, outputs, **options)
         ask.click(handler.respond, inputs, outputs, **options)
@@ -256,12 +282,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         known: list[str] = []
 
-        def load_sources() -> Any:
+        def load_sources() -> tuple[Any, str]:
             if not known:  # listed once the index has papers; they only change on re-ingest
                 known.extend(source_files(assistant))
-            return gr.update(choices=[ALL_SOURCES, *known])
+            return gr.update(choices=[ALL_SOURCES, *known]), render.header(paper_count(assistant), known)
 
-        demo.load(load_sources, None, source, show_progress="hidden")
+        demo.load(load_sources, None, [source, title], show_progress="hidden")
     return demo  # type: ignore[no-any-return]
 
 

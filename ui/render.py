@@ -434,13 +434,25 @@ def assistant_html(number: int, turn: Turn) -> str:
     )
 
 
+def header(papers: int | None = None, files: list[str] | None = None) -> str:
+    """The page title with what is loaded ("Answers about 260 papers from 3 files: …")."""
+    if papers is None:
+        what = "the papers of your collection"
+    else:
+        files = files or []
+        names = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
+        source = f" from {len(files)} file{'s' if len(files) != 1 else ''} ({names})" if files else ""
+        what = f"{papers:,} paper{'s' if papers != 1 else ''}{source}"
+    return f"<h1>Scholium</h1><p>Answers about {esc(what)}, citing the exact sentences.</p>"
+
+
 def transcript(turns: list[Turn]) -> str:
     """The whole conversation as HTML (an introduction when it is empty)."""
     if not turns:
         return (
             '<div class="sch-transcript sch-intro" data-turns="0">'
             "<h2>Ask about the papers</h2>"
-            "<p>Scholium answers from 260 machine-learning paper abstracts. Every sentence of an answer "
+            "<p>Scholium answers from the paper abstracts of this collection. Every sentence of an answer "
             'cites the papers that support it: click a marker like <span class="sch-cite-demo">[1]</span> '
             "to see the highlighted sentence in the abstract. When the abstracts do not answer a question, "
             "Scholium says so and shows the closest papers.</p></div>"

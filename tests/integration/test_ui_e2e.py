@@ -204,6 +204,7 @@ def test_conversation_with_citations_follow_up_abstention_and_injection(session:
     page = session.page
     expect(page.locator("#sch-examples")).to_be_visible()
     expect(page.locator("#sch-transcript .sch-intro")).to_be_visible()
+    expect(page.locator("#sch-title")).to_contain_text("Answers about 260 papers from 3 files")
     session.choose_mode("Extractive")
 
     # 1. A factual question: a linked marker, the matching card, the sentence highlighted.

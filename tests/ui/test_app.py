@@ -82,7 +82,8 @@ def _run(
 ) -> list[tuple[Any, ...]]:
     handler = ui_app.ChatHandler(assistant)  # type: ignore[arg-type]
     args = {"mode": "llm", "k": 5, "source": ui_app.ALL_SOURCES, **kw}
-    return list(handler.respond(question, turns or [], args["mode"], args["k"], args["source"]))
+    mode, k, source = args.pop("mode"), args.pop("k"), args.pop("source")
+    return list(handler.respond(question, turns or [], mode, k, source, **args))
 
 
 def test_streamed_deltas_are_shown_then_replaced_by_the_checked_answer() -> None:
@@ -135,6 +136,8 @@ def test_settings_are_passed_to_the_assistant() -> None:
     assert call["filters"] == SearchFilters(source="001.txt")
     _run(assistant, "q?", mode="llm", k=99, source=ui_app.ALL_SOURCES)
     assert assistant.calls[1]["filters"] is None and assistant.calls[1]["k"] == ui_app.MAX_K
+    _run(assistant, "q?", author=" Hinton ", venue="", year_min=2014.0, year_max=None)
+    assert assistant.calls[2]["filters"] == SearchFilters(author="Hinton", year_min=2014)
 
 
 def test_question_error_is_shown_as_a_message_and_the_question_kept() -> None:

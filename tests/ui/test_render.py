@@ -431,3 +431,12 @@ def test_a_paper_with_two_urls_gets_two_working_links() -> None:
     html_out = render.closest_card(1, 1, result, None)
     hrefs = re.findall(r'href="([^"]+)"', html_out)
     assert hrefs == list(urls)
+
+
+def test_header_describes_the_loaded_collection() -> None:
+    assert "260 papers from 3 files (000.txt, 001.txt, 002.txt)" in render.header(
+        260, ["000.txt", "001.txt", "002.txt"]
+    )
+    many = render.header(1, [f"f{i}.bib" for i in range(6)])
+    assert "1 paper from 6 files (f0.bib, f1.bib, f2.bib, f3.bib and 2 more)" in many
+    assert "your collection" in render.header() and "<b>" not in render.header(2, ["<b>.csv"])
