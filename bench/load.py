@@ -241,7 +241,7 @@ def _text(fragment: str) -> str:
 
 def parse_ui(outputs: Any) -> dict[str, Any]:
     """What the page shows after a turn: the last turn's question, state and cited papers."""
-    transcript, sources, _box, alert, copy = outputs
+    transcript, sources, _box, alert, copy, *_exports = outputs  # then BibTeX, download
     turns = int(m.group(1)) if (m := re.search(r'data-turns="(\d+)"', transcript)) else 0
     blocks = _TURN.split(transcript)
     last = blocks[-1] if len(blocks) > 1 else ""

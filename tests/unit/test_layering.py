@@ -1,0 +1,21 @@
+"""The library does not depend on the apps built on it: importing ``rag`` (API, CLI parsing,
+commands) loads neither Gradio nor the UI or eval packages, nor the eval-only scikit-learn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_the_library_loads_no_app_code() -> None:
+    code = (
+        "import sys, rag, rag.cli, rag.commands, rag.export, rag.corpus\n"
+        "from rag import Assistant, Settings\n"
+        "Settings()\n"
+        "apps = ('gradio', 'ui', 'eval', 'sklearn', 'fastapi')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in apps]\n"
+        "print(','.join(sorted(bad)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"the library imported app modules: {out.stdout}"
