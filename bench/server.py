@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.generate.local_server import free_port
+
 from .common import proc_rss_mb
+
+__all__ = ["free_port"]  # the one helper, re-exported for the benchmarks and tests
 
 
 @dataclass
@@ -26,14 +29,6 @@ class ChromaServer:
     def memory(self) -> dict[str, float]:
         """Current and peak RSS of the server process (MiB)."""
         return proc_rss_mb(self.process.pid)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def chroma_exe() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from typing import Any
 
 from .assistant import Assistant
 from .retrieve import SearchFilters
@@ -89,19 +90,33 @@ def _ask_one(
     return answer
 
 
+def _app(module: str, name: str, extra: str, needs: tuple[str, ...]) -> Any:
+    """A function of an app built on the library (the chat UI, the evaluation), imported only
+    when its command runs; a missing optional dependency says which extra installs it."""
+    import importlib
+
+    try:
+        for package in needs:
+            importlib.import_module(package)
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"`scholium {extra if extra != 'ui' else 'chat'}` needs {exc.name or 'more packages'}: "
+            f"pip install 'scholium[{extra}]'"
+        ) from None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the parsed command; returns the exit code."""
     from .cli import print_json
 
     command = args.command
     if command == "chat":
-        from ui.app import launch
-
+        launch = _app("scholium_ui.app", "launch", "ui", ("gradio",))
         launch(settings)
         return 0
     if command == "eval":
-        from eval.run import main as eval_main
-
+        eval_main = _app("scholium_eval.run", "main", "eval", ())
         code: int = eval_main(args, settings)
         return code
     if command == "doctor":

@@ -14,6 +14,7 @@ explicitly still wins over the preset.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +28,11 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus"
+#: Package data shipped inside the wheel: ``rag/_bundled/`` links to the repository's top-level
+#: ``data/corpus/`` and ``prompts/`` (the source of truth); a wheel holds copies. Installed wheels
+#: are unpacked on disk, so the folders are plain paths.
+BUNDLED = Path(str(resources.files("rag").joinpath("_bundled")))
+BUNDLED_CORPUS = BUNDLED / "corpus"
 
 
 def default_data_dir() -> Path:

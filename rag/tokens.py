@@ -18,9 +18,3 @@ def encoding() -> tiktoken.Encoding:
 def count_tokens(text: str) -> int:
     """Number of cl100k tokens in ``text``."""
     return len(encoding().encode(text, disallowed_special=()))
-
-
-def truncate_tokens(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` tokens."""
-    ids = encoding().encode(text, disallowed_special=())
-    return text if len(ids) <= limit else encoding().decode(ids[:limit])

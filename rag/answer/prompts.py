@@ -1,4 +1,5 @@
-"""Prompt templates live in ``prompts/<name>.md`` and are loaded by name.
+"""Prompt templates live in ``prompts/<name>.md`` (shipped in the package as
+``rag/_bundled/prompts``) and are loaded by name; ``SCHOLIUM_PROMPTS_DIR`` points at your own.
 
 Templates use ``$name`` placeholders (``string.Template``), so JSON braces in a prompt need no
 escaping. Rendering checks that exactly the declared inputs are supplied.
@@ -12,9 +13,9 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
-from ..settings import PROJECT_ROOT
+from ..settings import BUNDLED
 
-PROMPTS_DIR = Path(os.environ.get("SCHOLIUM_PROMPTS_DIR", PROJECT_ROOT / "prompts"))
+PROMPTS_DIR = Path(os.environ.get("SCHOLIUM_PROMPTS_DIR") or BUNDLED / "prompts")
 
 # The inputs each prompt takes: a typed contract checked at load and render time.
 PROMPT_INPUTS: dict[str, frozenset[str]] = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,12 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rag.generate.local_server import free_port  # the one helper (re-exported for the tests)
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now (on loopback)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port"]
 
 
 class ChromaServer:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,13 +60,8 @@ if importlib.util.find_spec("playwright") is None:  # pragma: no cover - depends
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+from rag.generate.local_server import free_port  # noqa: E402
 from ui.app import build_app, serve  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _is_local(url: str) -> bool:
@@ -90,7 +84,7 @@ def browser() -> Iterator[Browser]:
 def _served(assistant: Assistant) -> Iterator[str]:
     """The app over ``assistant`` on a free loopback port, for the duration of the block."""
     demo = build_app(assistant)
-    _, url, _ = serve(demo, assistant.settings.ui, port=_free_port(), prevent_thread_lock=True, quiet=True)
+    _, url, _ = serve(demo, assistant.settings.ui, port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield url
     finally:
