@@ -12,6 +12,7 @@ from typing import Any
 from ..types import Paper, ParseWarning
 from .jsonl import read_jsonl
 from .records import BadRecord, arxiv_from, first, make_paper, read_text, text_of
+from .text import read_lines
 
 
 def openalex_abstract(index: Any) -> str | None:
@@ -84,6 +85,16 @@ def _is_openalex(item: Mapping[str, Any]) -> bool:
     return "abstract_inverted_index" in item or "authorships" in item or "display_name" in item
 
 
+def _first_line(path: Path, max_line_chars: int) -> str:
+    """The first non-blank line, decoded like every reader does (its warnings come later, from
+    the reader that reads the whole file)."""
+    with path.open("rb") as stream:
+        for _, line in read_lines(stream, path.name, max_line_chars, []):
+            if line.strip():
+                return line
+    return ""
+
+
 def read_json(
     path: Path, *, max_line_chars: int = 200_000, warnings: list[ParseWarning] | None = None
 ) -> list[Paper]:
@@ -92,7 +103,15 @@ def read_json(
     with path.open("rb") as stream:
         head = stream.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"["):
-        # One JSON document (an OpenAlex page or work) or JSON Lines: try the document first.
+        # JSON Lines (the arXiv snapshot: gigabytes) is recognised by its first line and read line
+        # by line, never whole; anything else is one document (an OpenAlex page or work).
+        line = _first_line(path, max_line_chars)
+        try:
+            record = json.loads(line) if line else None
+        except (ValueError, RecursionError):
+            record = None
+        if isinstance(record, Mapping) and not ("results" in record or _is_openalex(record)):
+            return read_jsonl(path, max_line_chars=max_line_chars, warnings=warns)
         found: list[ParseWarning] = []
         text = read_text(path, max_line_chars, found)
         try:

@@ -13,11 +13,8 @@ from typing import Any
 
 from ..types import Paper, ParseWarning
 from .ids import paper_id
+from .records import BadRecord
 from .text import clean_text, find_urls, read_lines, title_problem
-
-
-class BadRecord(ValueError):
-    """The record cannot become a paper."""
 
 
 def _required_text(record: dict[str, Any], key: str) -> str:

@@ -25,10 +25,11 @@ def read_ris(
     text = read_text(path, max_line_chars, warns)
     papers: list[Paper] = []
     start = 0
+    start_line = 1  # line number of ``start`` (counted as we go: each record once)
     for match in _END.finditer(text):
         chunk = text[start : match.end()]
-        line = text.count("\n", 0, start) + 1 + (len(chunk) - len(chunk.lstrip("\n")))
-        start = match.end()
+        line = start_line + (len(chunk) - len(chunk.lstrip("\n")))
+        start, start_line = match.end(), start_line + chunk.count("\n")
         try:
             records = rispy.loads(chunk.strip("\n") + "\n", skip_unknown_tags=True)
         except Exception as exc:  # rispy raises plain IOError/ValueError/KeyError for bad input
@@ -52,7 +53,5 @@ def read_ris(
             except BadRecord as exc:
                 warns.append(ParseWarning(path.name, line, f"record skipped: {exc}"))
     if text[start:].strip():
-        warns.append(
-            ParseWarning(path.name, text.count("\n", 0, start) + 1, "record without 'ER  -' end tag; skipped")
-        )
+        warns.append(ParseWarning(path.name, start_line, "record without 'ER  -' end tag; skipped"))
     return papers
