@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 #: ``scholium ask --format``: how an answer can be printed.
 ANSWER_FORMATS = ("text", "json", "markdown", "bibtex", "csl-json")
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([\w.\-/]+?)(?:v\d+)?(?:\.pdf)?$", re.IGNORECASE)
 # Characters with a meaning in BibTeX/LaTeX, escaped inside a braced field value.
 _BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
                    "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\^{}"}  # fmt: skip
@@ -26,13 +25,11 @@ _STOP = frozenset(
 
 def arxiv_id(citation: Citation) -> str | None:
     """The paper's arXiv id: stored, else read from an arxiv.org URL."""
+    from .corpus.records import arxiv_from  # the readers' parser (imported when exporting)
+
     if citation.arxiv_id:
         return citation.arxiv_id
-    for url in (citation.url, *citation.urls):
-        match = _ARXIV_URL.search(url or "")
-        if match:
-            return match.group(1)
-    return None
+    return next(filter(None, map(arxiv_from, (citation.url, *citation.urls))), None)
 
 
 def _urls(citation: Citation) -> list[str]:

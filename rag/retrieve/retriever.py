@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..types import ChunkHit, SearchResult
@@ -51,9 +53,9 @@ class HybridRetriever:
             hits = [(c, s) for c, s in wide if filters.matches(lexical.meta_of(c))][:n]
             if len(hits) < n and len(wide) == n * self.oversample:
                 papers = None
-                if filters.needs_papers:
-                    passing = {str(m.get("paper_id")) for m in lexical.meta if filters.matches(m)}
-                    papers = sorted(passing)
+                if filters.needs_papers:  # the rows that pass: the mask the lexical stage caches
+                    rows = np.flatnonzero(lexical.mask(filters.matches, key=filters))
+                    papers = sorted({str(lexical.meta[i].get("paper_id")) for i in rows})
                 where = filters.to_where(papers)
                 hits = chroma.nearest(vector, n, where)
         trace.timings["dense"] = time.perf_counter() - clock
