@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -33,8 +33,6 @@ from .evidence import EvidenceItem
 from .gather import Evidence
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
-from .sanitize import looks_like_instruction
-from .sentences import split_sentences
 from .terms import content_terms, method_names, names_found
 
 FEATURES: tuple[str, ...] = (
@@ -223,14 +221,13 @@ def features(plan: Plan, evidence: Evidence) -> dict[str, float]:
     agree = bool(top and top.dense_rank == 1 and top.lexical_rank == 1)
     text = " ".join(f"{e.title} {e.abstract}" for e in items)
     missing = set(plan.names) - names_found(plan.names, text)
-    sentences = split_sentences(plan.question)
     return {
         "best_relevance": evidence.best_relevance,
         "dense_top": max(0.0, min(1.0, dense)),
         "retrievers_agree": float(agree),
         "names_missing": len(missing) / len(plan.names) if plan.names else 0.0,
         "value_gap": value_gap(plan, evidence),
-        "only_instructions": float(bool(sentences) and all(looks_like_instruction(s) for s in sentences)),
+        "only_instructions": float(plan.orders_only),
     }
 
 
@@ -254,14 +251,8 @@ def relevance_gate(calibrated: Answerability, evidence: Evidence, min_relevance:
     """The simpler rule (``answer.abstention = "relevance"``): answer when some evidence sentence
     scores at least ``min_relevance``. The calibrated probability is kept for the record."""
     ok = evidence.best_relevance >= min_relevance
-    return Answerability(
-        ok,
-        calibrated.probability,
-        calibrated.threshold,
-        calibrated.features,
-        None if ok else REASONS["best_relevance"],
-        "relevance",
-    )
+    why = None if ok else REASONS["best_relevance"]
+    return replace(calibrated, answerable=ok, reason=why, rule="relevance")
 
 
 def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str:

@@ -321,11 +321,13 @@ class AnswerPipeline:
         run.timings["retrieve"] = time.perf_counter() - clock
         base = ModeInfo(requested=requested, generator="extractive", kind=plan.kind)
         if not run.answerability.answerable:
+            decided = run.answerability
             log.info(
-                "abstaining before generation: P(answerable) %.3f < %.3f (%s)",
-                run.answerability.probability,
-                run.answerability.threshold,
-                run.answerability.reason,
+                "abstaining before generation (%s rule: %s; P(answerable) %.3f, threshold %.3f)",
+                decided.rule,
+                decided.reason,
+                decided.probability,
+                decided.threshold,
             )
             run.timings["total"] = time.perf_counter() - started
             yield FinalAnswer(self._render(run, evidence, (), base))

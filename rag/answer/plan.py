@@ -100,6 +100,8 @@ class Plan:
     focus: tuple[str, ...] = ()
     #: For "which datasets/benchmark/track ..." questions: the (stemmed) kind of item asked for.
     item: str | None = None
+    #: The message only gives orders to the assistant: there is no question to answer.
+    orders_only: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -113,6 +115,7 @@ class Plan:
             "target": sorted(self.target),
             "focus": list(self.focus),
             "item": self.item,
+            "orders_only": self.orders_only,
         }
 
 
@@ -143,13 +146,8 @@ def _salvage(sentence: str) -> str | None:
     return " ".join(kept)
 
 
-def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
-    """The question without the sentences (or clauses) that order the assistant around, and
-    what was removed.
-
-    If everything reads as an order, the question is kept whole (there is nothing else to
-    answer; the generator's own rules and the evidence sanitiser deal with it).
-    """
+def _orders(question: str) -> tuple[list[str], list[str]]:
+    """The question's sentences (or salvaged clauses) that ask something, and the orders."""
     # Chat-template tokens ("<|im_start|>system ...") end a turn: read them as sentence breaks.
     sentences = [p for part in _CHAT_TOKEN.split(question) for p in split_sentences(part) if p.strip()]
     kept: list[str] = []
@@ -162,11 +160,25 @@ def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
         if part:
             kept.append(part)
         dropped.append(sentence if part is None else sentence.replace(part, "").strip(" ;:,"))
+    return kept, dropped
+
+
+def _without_orders(question: str, kept: list[str], dropped: list[str]) -> tuple[str, tuple[str, ...]]:
     if not kept or not dropped:
         return question, ()
     text = " ".join(kept)
     text = re.sub(r"^(then|and|also|now|but)\s*,?\s+", "", text, flags=re.IGNORECASE)
     return text[:1].upper() + text[1:], tuple(dropped)
+
+
+def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
+    """The question without the sentences (or clauses) that order the assistant around, and
+    what was removed.
+
+    If everything reads as an order, the question is kept whole (there is nothing else to
+    answer; the generator's own rules and the evidence sanitiser deal with it).
+    """
+    return _without_orders(question, *_orders(question))
 
 
 def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
@@ -246,7 +258,8 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
 
 def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...] = ()) -> Plan:
     """Plan the answer to ``question`` (already cleaned by ``question.clean_question``)."""
-    text, dropped = strip_instructions(question)
+    kept, orders = _orders(question)
+    text, dropped = _without_orders(question, kept, orders)
     kind = classify(text, has_history=has_history)
     works: tuple[str, ...] = ()
     pair = None
@@ -264,4 +277,5 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         target=quantity_target(text) if quantity else frozenset(),
         focus=focus if kind == "followup" else (),
         item=None if quantity or kind in ("list", "lookup", "compare") else asked_item(text),
+        orders_only=bool(orders) and not kept,
     )
