@@ -90,7 +90,7 @@ def _ask_one(
     return answer
 
 
-def _app(module: str, name: str, extra: str, needs: tuple[str, ...]) -> Any:
+def _app(module: str, name: str, command: str, extra: str, needs: tuple[str, ...]) -> Any:
     """A function of an app built on the library (the chat UI, the evaluation), imported only
     when its command runs; a missing optional dependency says which extra installs it."""
     import importlib
@@ -101,8 +101,7 @@ def _app(module: str, name: str, extra: str, needs: tuple[str, ...]) -> Any:
         return getattr(importlib.import_module(module), name)
     except ModuleNotFoundError as exc:
         raise RuntimeError(
-            f"`scholium {extra if extra != 'ui' else 'chat'}` needs {exc.name or 'more packages'}: "
-            f"pip install 'scholium[{extra}]'"
+            f"`scholium {command}` needs {exc.name or 'more packages'}: pip install 'scholium[{extra}]'"
         ) from None
 
 
@@ -112,11 +111,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     command = args.command
     if command == "chat":
-        launch = _app("scholium_ui.app", "launch", "ui", ("gradio",))
+        launch = _app("scholium_ui.app", "launch", "chat", "ui", ("gradio",))
         launch(settings)
         return 0
     if command == "eval":
-        eval_main = _app("scholium_eval.run", "main", "eval", ())
+        eval_main = _app("scholium_eval.run", "main", "eval", "eval", ())
         code: int = eval_main(args, settings)
         return code
     if command == "doctor":

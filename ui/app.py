@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from rag import Assistant, SearchFilters, Settings
 from rag.answer import QuestionError
 from rag.settings import UISettings
-from rag.types import FinalAnswer, StatusEvent, TextDelta
+from rag.types import Answer, FinalAnswer, Paper, StatusEvent, TextDelta
 
 from . import render
 from .render import Turn
@@ -68,7 +68,7 @@ class ChatHandler:
         # Markdown files offered by "Download answer" (Gradio serves files from the temp dir).
         self.export_dir = Path(tempfile.mkdtemp(prefix="scholium-answers-"))
 
-    def exports(self, answer: Any, papers: dict[str, Any]) -> tuple[str, str, Any]:
+    def exports(self, answer: Answer, papers: dict[str, Paper]) -> tuple[str, str, Any]:
         """(plain text with references, BibTeX of the cited papers, download-button update)."""
         path = self.export_dir / f"scholium-answer-{uuid.uuid4().hex[:8]}.md"
         path.write_text(answer.to_markdown(), encoding="utf-8")
@@ -163,6 +163,11 @@ class ChatHandler:
         )
 
 
+def _export_box(elem_id: str) -> Any:
+    """A read-only text box with a copy button (the answer as text, its BibTeX)."""
+    return gr.Textbox(show_label=False, lines=6, interactive=False, buttons=["copy"], elem_id=elem_id)
+
+
 def _fill(question: str) -> Any:
     def fill() -> str:
         return question
@@ -236,21 +241,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         year_min = gr.Number(label="From year", precision=0, elem_id="sch-year-min")
                         year_max = gr.Number(label="To year", precision=0, elem_id="sch-year-max")
                 with gr.Accordion("Answer with references (plain text)", open=False):
-                    copy_box = gr.Textbox(
-                        show_label=False,
-                        lines=6,
-                        interactive=False,
-                        buttons=["copy"],
-                        elem_id="sch-copy-text",
-                    )
+                    copy_box = _export_box("sch-copy-text")
                 with gr.Accordion("BibTeX of the cited papers", open=False, elem_id="sch-bibtex-box"):
-                    bibtex_box = gr.Textbox(
-                        show_label=False,
-                        lines=6,
-                        interactive=False,
-                        buttons=["copy"],
-                        elem_id="sch-bibtex",
-                    )
+                    bibtex_box = _export_box("sch-bibtex")
             with gr.Column(scale=2, min_width=320, elem_id="sch-sources-box"):
                 gr.HTML("<h3 style='margin:0'>Sources</h3>", js_on_load=None)
                 sources = gr.HTML(render.sources_panel([]), elem_id="sch-sources", js_on_load=None)
