@@ -34,22 +34,27 @@ def scorer() -> SupportScorer:
     return SupportScorer(SentenceEmbedder(LocalSentenceEmbedding()))
 
 
+def evidence_items(
+    question: str,
+    scorer: SupportScorer,
+    papers: list[tuple[str, str]],
+    ranks: list[tuple[int, int]] | None = None,
+) -> list[EvidenceItem]:
+    """Numbered evidence for ``papers`` (title, abstract), every sentence selected; ``ranks``:
+    each paper's (dense, lexical) retrieval rank."""
+    items = []
+    for marker, (title, abstract) in enumerate(papers, start=1):
+        dense, lexical = ranks[marker - 1] if ranks else (None, None)
+        sentences = split_sentences(abstract)
+        result = SearchResult(f"p{marker}", title, 1.0 / marker, dense_rank=dense, lexical_rank=lexical)
+        relevance = scorer.relevance(question, sentences)
+        items.append(EvidenceItem(marker, result, title, sentences, relevance, list(range(len(sentences)))))
+    return items
+
+
 @pytest.fixture
 def evidence(scorer: SupportScorer) -> list[EvidenceItem]:
-    items = []
-    for marker, (title, abstract) in enumerate([MIXLN, AEC], start=1):
-        sentences = split_sentences(abstract)
-        items.append(
-            EvidenceItem(
-                marker=marker,
-                result=SearchResult(f"p{marker}", title, 1.0 / marker),
-                title=title,
-                sentences=sentences,
-                relevance=scorer.relevance("question", sentences),
-                selected=list(range(len(sentences))),
-            )
-        )
-    return items
+    return evidence_items("question", scorer, [MIXLN, AEC])
 
 
 def test_parse_markers() -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.evidence import EvidenceItem
 from rag.answer.gather import Evidence
 from rag.answer.generate import list_answer, lookup_answer
 from rag.answer.plan import make_plan
-from rag.answer.sentences import split_sentences
 from rag.answer.support import SentenceEmbedder, SupportScorer
 from rag.answer.verify import verify_llm
 from rag.embeddings import LocalSentenceEmbedding
-from rag.types import SearchResult
-from tests.unit.test_citations import AEC, MIXLN
+from tests.unit.test_citations import AEC, MIXLN, evidence_items
 
 LNS = (
     "The Curse of Depth in Large Language Models",
@@ -30,15 +27,13 @@ def scorer() -> SupportScorer:
 
 
 def evidence_for(
-    question: str, scorer: SupportScorer, papers: list[tuple[str, str]], ranks: list[tuple[int, int]],
+    question: str,
+    scorer: SupportScorer,
+    papers: list[tuple[str, str]],
+    ranks: list[tuple[int, int]],
     must: tuple[int, ...] = (),
-) -> Evidence:  # fmt: skip
-    items = []
-    for marker, ((title, abstract), (dense, lexical)) in enumerate(zip(papers, ranks, strict=True), start=1):
-        sentences = split_sentences(abstract)
-        result = SearchResult(f"p{marker}", title, 1.0 / marker, dense_rank=dense, lexical_rank=lexical)
-        items.append(EvidenceItem(marker, result, title, sentences, scorer.relevance(question, sentences),
-                                  selected=list(range(len(sentences)))))  # fmt: skip
+) -> Evidence:
+    items = evidence_items(question, scorer, papers, ranks)
     return Evidence([i.result for i in items], items, must_cover=must)
 
 
