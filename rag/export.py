@@ -42,14 +42,17 @@ def _ascii_word(text: str) -> str:
     )
 
 
+def _people(authors: str | None) -> list[str]:
+    """The names in an author string ("A B, C D" or "A B and C D")."""
+    return [name.strip() for name in re.split(r",| and ", authors or "") if name.strip()]
+
+
 def bibtex_key(citation: Citation) -> str:
     """A stable key: first author's surname (else the title's first content word), the year, and
     four characters of the paper id — e.g. ``mixln2024a1b2``. The same paper always gets the
     same key, in every answer."""
-    head = ""
-    if citation.authors:
-        first = re.split(r",| and ", citation.authors)[0].strip()
-        head = _ascii_word(first.split()[-1]) if first.split() else ""
+    people = _people(citation.authors)
+    head = _ascii_word(people[0].split()[-1]) if people else ""
     if not head:
         words = [w for w in re.findall(r"[\w\-]+", citation.title) if w.lower() not in _STOP]
         head = _ascii_word(words[0]) if words else ""
@@ -88,7 +91,7 @@ def citation_csl(citation: Citation) -> dict[str, Any]:
     """One CSL-JSON item."""
     item: dict[str, Any] = {"id": bibtex_key(citation), "type": "article", "title": citation.title}
     if citation.authors:
-        item["author"] = [{"literal": a.strip()} for a in re.split(r",| and ", citation.authors) if a.strip()]
+        item["author"] = [{"literal": name} for name in _people(citation.authors)]
     if citation.year:
         item["issued"] = {"date-parts": [[citation.year]]}
     eprint = arxiv_id(citation)
