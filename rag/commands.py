@@ -136,7 +136,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"{report.papers_changed} changed, {report.papers_unchanged} unchanged, "
                 f"{report.papers_removed} removed\n"
                 f"chunks: {report.chunks_embedded} embedded, {report.chunks_deleted} deleted, "
-                f"{report.chunks_total} in the index"
+                f"{report.chunks_total} in the index\n"
+                f"the index holds {assistant.summary().describe()}"
             )
         return 0
     if command == "stats":
@@ -166,7 +167,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             _ask_one(assistant, args, args.question, [])
             return 0
         history: list[dict[str, str]] = []
-        print("Ask about the papers (empty line or Ctrl-D to quit).", file=sys.stderr)
+        print(f"Ask about {assistant.summary().describe()} (empty line or Ctrl-D to quit).", file=sys.stderr)
         while True:
             try:
                 question = input("? ").strip()

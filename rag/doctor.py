@@ -856,19 +856,11 @@ def _paper_records(settings: Settings) -> int | None:
         db.close()
 
 
-def _lexical_stamp(settings: Settings) -> str | None:
-    """The generation the published BM25 index was built for, or ``None``."""
-    try:
-        return (settings.index_dir / "CURRENT").read_text().strip().removeprefix("gen-") or None
-    except OSError:
-        return None
-
-
 def _index_row(settings: Settings, client: Any, collection_name: str) -> Check:
     from chromadb.errors import NotFoundError
 
+    from .index.generation import is_complete, published_stamp, read_stamp
     from .index.ids import paper_of
-    from .index.vector_store import GENERATION_KEY
 
     try:
         collection = client.get_collection(collection_name, embedding_function=None)
@@ -889,9 +881,9 @@ def _index_row(settings: Settings, client: Any, collection_name: str) -> Check:
     with contextlib.suppress(Exception):
         stored = collection.get(limit=1, include=["embeddings"])["embeddings"]
         dim = len(stored[0]) if stored is not None and len(stored) else None
-    generation = (collection.metadata or {}).get(GENERATION_KEY)
+    generation = read_stamp(collection.metadata)
     records = _paper_records(settings)
-    lexical = _lexical_stamp(settings)
+    lexical = published_stamp(settings.index_dir)
     data = {
         "collection": collection_name,
         "chunks": chunks,
@@ -912,14 +904,14 @@ def _index_row(settings: Settings, client: Any, collection_name: str) -> Check:
     if generation is None:
         problems.append("no ingest stamp (written by another tool?)")
         fixes.append("run `scholium ingest`")
-    elif str(generation).startswith("dirty-"):
+    elif not is_complete(generation):
         problems.append("the last ingest did not finish")
         fixes.append("run `scholium ingest` to complete it")
-    elif lexical != str(generation):
+    elif lexical != generation:
         problems.append("the lexical (BM25) index is stale; it is rebuilt on the next search")
         fixes.append("nothing to do (or run `scholium stats`/a search once to rebuild it now)")
     else:
-        detail += f"; lexical index current (ingest {str(generation)[:12]})"
+        detail += f"; lexical index current (ingest {generation[:12]})"
     if problems:
         return Check(
             "index", "warn", f"{detail}; {'; '.join(problems)}", "; ".join(dict.fromkeys(fixes)), True, data

@@ -41,6 +41,24 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class CollectionSummary:
+    """What an index holds: how many papers, from which source files."""
+
+    papers: int
+    files: tuple[str, ...] = ()
+
+    def describe(self, max_files: int = 4) -> str:
+        """One phrase for headers and prompts: ``260 papers from 3 files (a.txt, b.txt, c.txt)``."""
+        what = f"{self.papers:,} paper{'s' if self.papers != 1 else ''}"
+        if not self.files:
+            return what
+        names = ", ".join(self.files[:max_files])
+        if len(self.files) > max_files:
+            names += f" and {len(self.files) - max_files} more"
+        return f"{what} from {len(self.files)} file{'s' if len(self.files) != 1 else ''} ({names})"
+
+
+@dataclass(frozen=True)
 class ParseWarning:
     """A problem with one record of an input file; the rest of the file is still read."""
 

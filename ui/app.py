@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from rag import Assistant, SearchFilters, Settings
 from rag.answer import QuestionError
 from rag.settings import UISettings
-from rag.types import Answer, FinalAnswer, Paper, StatusEvent, TextDelta
+from rag.types import Answer, CollectionSummary, FinalAnswer, Paper, StatusEvent, TextDelta
 
 from . import render
 from .render import Turn
@@ -42,21 +42,13 @@ STREAM_INTERVAL_S = 0.05
 MAX_K = 10
 
 
-def source_files(assistant: Assistant) -> list[str]:
-    """Names of the corpus files the indexed papers came from (for the filter)."""
+def collection_summary(assistant: Assistant) -> CollectionSummary | None:
+    """What the index holds, for the header and the source filter (``None`` if the index cannot
+    say: the page stays generic rather than failing)."""
     try:
-        return assistant.source_files()
-    except Exception:  # the filter is a convenience: never fail the page for it
-        log.exception("could not list the source files")
-        return []
-
-
-def paper_count(assistant: Assistant) -> int | None:
-    """How many papers are indexed (``None`` if the index cannot say: the header stays generic)."""
-    try:
-        return int(assistant.stats()["papers"])
+        return assistant.summary()
     except Exception:
-        log.exception("could not count the papers")
+        log.exception("could not describe the collection")
         return None
 
 
@@ -273,12 +265,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         copy_button.click(None, [copy_box], None, js=COPY_JS)
         theme_button.click(None, None, None, js=TOGGLE_THEME_JS)
 
-        known: list[str] = []
-
         def load_sources() -> tuple[Any, str]:
-            if not known:  # listed once the index has papers; they only change on re-ingest
-                known.extend(source_files(assistant))
-            return gr.update(choices=[ALL_SOURCES, *known]), render.header(paper_count(assistant), known)
+            summary = collection_summary(assistant)
+            files = list(summary.files) if summary else []
+            return gr.update(choices=[ALL_SOURCES, *files]), render.header(summary)
 
         demo.load(load_sources, None, [source, title], show_progress="hidden")
     return demo  # type: ignore[no-any-return]

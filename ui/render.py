@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from rag.answer.citations import parse_markers
 from rag.index.metadata import meta_list
-from rag.types import Answer, Citation, ModeInfo, Paper, SearchResult
+from rag.types import Answer, Citation, CollectionSummary, ModeInfo, Paper, SearchResult
 
 # "[1]", "[1][2]" (each bracket matched separately), "[1, 2]", "[1-3]".
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
@@ -434,15 +434,9 @@ def assistant_html(number: int, turn: Turn) -> str:
     )
 
 
-def header(papers: int | None = None, files: list[str] | None = None) -> str:
+def header(summary: CollectionSummary | None = None) -> str:
     """The page title with what is loaded ("Answers about 260 papers from 3 files: …")."""
-    if papers is None:
-        what = "the papers of your collection"
-    else:
-        files = files or []
-        names = ", ".join(files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
-        source = f" from {len(files)} file{'s' if len(files) != 1 else ''} ({names})" if files else ""
-        what = f"{papers:,} paper{'s' if papers != 1 else ''}{source}"
+    what = summary.describe() if summary is not None else "the papers of your collection"
     return f"<h1>Scholium</h1><p>Answers about {esc(what)}, citing the exact sentences.</p>"
 
 

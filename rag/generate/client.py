@@ -1,20 +1,17 @@
 """OpenAI-compatible chat client for the generator (remote endpoint or the local llama.cpp server).
 
 Every failure surfaces as :class:`LLMUnavailable` (endpoint down, timeout, 5xx after bounded
-retries, a stream cut mid-way, a rejected request) or :class:`LLMBadOutput` (malformed response,
-invalid JSON in JSON mode). Messages name the endpoint, never the API key.
+retries, a stream cut mid-way, a rejected request) or :class:`LLMBadOutput` (malformed response).
+Messages name the endpoint, never the API key.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar, cast
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
@@ -31,8 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("rag.generate.client")
 
 Message = Mapping[str, Any]
-JsonStyle = Literal["json_object", "json_schema"]
-T = TypeVar("T")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -77,12 +72,10 @@ class LLMClient:
         settings: Settings,
         *,
         base_url: str | None = None,
-        json_style: JsonStyle | None = None,
         retry_wait_s: float = 0.5,
     ) -> None:
-        """``base_url`` overrides ``settings.llm.base_url``; ``json_style`` overrides detection."""
+        """``base_url`` overrides ``settings.llm.base_url``."""
         self.settings = settings
-        self._json_style = json_style
         self._explicit_url = base_url or settings.llm.base_url
         self.is_local = self._explicit_url is None
         self._retry_wait_s = retry_wait_s
@@ -92,8 +85,6 @@ class LLMClient:
         self._lock = threading.Lock()
         self._base_url: str | None = None
         self._sync: openai.OpenAI | None = None
-        self._async: openai.AsyncOpenAI | None = None
-        self._async_loop: object = None
 
     # -- endpoint -------------------------------------------------------------------------------
 
@@ -111,14 +102,6 @@ class LLMClient:
         url = self._base_url or self._explicit_url
         return redact_url(url) if url else "local llama.cpp server (not started)"
 
-    @property
-    def json_style(self) -> JsonStyle:
-        """How ``json_schema`` is sent: llama.cpp's ``json_object`` + schema, or OpenAI's form."""
-        mode = self._json_style or str(getattr(self.settings.llm, "json_mode", "auto"))
-        if mode in ("json_object", "json_schema"):
-            return cast(JsonStyle, mode)
-        return "json_object" if self.is_local else "json_schema"
-
     def _sync_client(self) -> openai.OpenAI:
         url = self._endpoint_url()
         with self._lock:
@@ -127,15 +110,6 @@ class LLMClient:
                     api_key=self._api_key, base_url=url, timeout=self._timeout, max_retries=0
                 )
             return self._sync
-
-    def _async_client(self, url: str, loop: object) -> openai.AsyncOpenAI:
-        with self._lock:
-            if self._async is None or self._async_loop is not loop:  # one per event loop
-                self._async_loop = loop
-                self._async = openai.AsyncOpenAI(
-                    api_key=self._api_key, base_url=url, timeout=self._timeout, max_retries=0
-                )
-            return self._async
 
     def _endpoint_url(self) -> str:
         try:
@@ -151,19 +125,12 @@ class LLMClient:
             if self._sync is not None:
                 self._sync.close()
             self._sync = None
-            self._async = None
 
     def close(self) -> None:
         """Close the HTTP connections (the shared local server keeps running)."""
         if self._sync is not None:
             self._sync.close()
             self._sync = None
-
-    async def aclose(self) -> None:
-        """Close the async HTTP connections."""
-        if self._async is not None:
-            await self._async.close()
-            self._async = None
 
     def __enter__(self) -> Self:
         return self
@@ -178,7 +145,6 @@ class LLMClient:
         messages: Sequence[Message],
         max_tokens: int | None,
         temperature: float | None,
-        json_schema: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         llm = self.settings.llm
         params: dict[str, Any] = {
@@ -187,30 +153,16 @@ class LLMClient:
             "max_tokens": llm.max_tokens if max_tokens is None else max_tokens,
             "temperature": llm.temperature if temperature is None else temperature,
         }
-        if json_schema is not None:
-            params["response_format"] = self._response_format(json_schema)
         return params
 
-    def _response_format(self, schema: Mapping[str, Any]) -> dict[str, Any]:
-        if self.json_style == "json_object":
-            return {"type": "json_object", "schema": dict(schema)}
-        name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title", "response")))[:64]
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": name or "response", "schema": dict(schema), "strict": True},
-        }
-
     def _retrying(self) -> tenacity.Retrying:
-        return tenacity.Retrying(**self._retry_kwargs())
-
-    def _retry_kwargs(self) -> dict[str, Any]:
-        return {
-            "stop": tenacity.stop_after_attempt(max(0, self.settings.llm.max_retries) + 1),
-            "wait": tenacity.wait_exponential(multiplier=self._retry_wait_s, max=8),
-            "retry": tenacity.retry_if_exception(_is_transient),
-            "reraise": True,
-            "before_sleep": self._log_retry,
-        }
+        return tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(0, self.settings.llm.max_retries) + 1),
+            wait=tenacity.wait_exponential(multiplier=self._retry_wait_s, max=8),
+            retry=tenacity.retry_if_exception(_is_transient),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -273,28 +225,17 @@ class LLMClient:
             log.debug("usage: prompt=%s completion=%s", usage.prompt_tokens, usage.completion_tokens)
         return content
 
-    def _check_json(self, text: str, completion: ChatCompletion) -> str:
-        try:
-            # strict=False: llama.cpp grammars let raw control characters into strings
-            json.loads(text, strict=False)
-        except ValueError as exc:
-            reason = getattr(completion.choices[0], "finish_reason", None)
-            why = " (hit max_tokens)" if reason == "length" else ""
-            raise LLMBadOutput(f"LLM returned invalid JSON{why}: {exc}") from exc
-        return text
-
-    # -- sync API -------------------------------------------------------------------------------
+    # -- requests ---------------------------------------------------------------------------------
 
     def chat(
         self,
         messages: Sequence[Message],
         *,
         max_tokens: int | None = None,
-        json_schema: Mapping[str, Any] | None = None,
         temperature: float | None = None,
     ) -> str:
-        """The assistant's reply text. With ``json_schema`` the reply is checked to be JSON."""
-        params = self._params(messages, max_tokens, temperature, json_schema)
+        """The assistant's reply text."""
+        params = self._params(messages, max_tokens, temperature)
         start = time.perf_counter()
         try:
             client = self._sync_client()
@@ -303,19 +244,7 @@ class LLMClient:
         except Exception as exc:
             raise self._map_error(exc) from exc
         log.debug("chat on %s took %.2f s", self.endpoint, time.perf_counter() - start)
-        return self._check_json(text, completion) if json_schema is not None else text
-
-    def chat_json(
-        self,
-        messages: Sequence[Message],
-        json_schema: Mapping[str, Any],
-        *,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-    ) -> Any:
-        """Like :meth:`chat` with a schema, returning the parsed JSON value."""
-        text = self.chat(messages, max_tokens=max_tokens, json_schema=json_schema, temperature=temperature)
-        return json.loads(text, strict=False)
+        return text
 
     def stream(
         self,
@@ -347,69 +276,6 @@ class LLMClient:
             chunks.close()
         if not finished:
             raise LLMUnavailable(f"stream from LLM endpoint {self.endpoint} ended early")
-
-    # -- async API ------------------------------------------------------------------------------
-
-    async def _aclient(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        if self._async is not None and self._async_loop is loop:
-            return self._async
-        url = await asyncio.to_thread(self._endpoint_url)
-        return self._async_client(url, loop)
-
-    async def achat(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int | None = None,
-        json_schema: Mapping[str, Any] | None = None,
-        temperature: float | None = None,
-    ) -> str:
-        """Async :meth:`chat`."""
-        params = self._params(messages, max_tokens, temperature, json_schema)
-        try:
-            client = await self._aclient()
-            completion = await _aretry(self._retry_kwargs(), client.chat.completions.create, params)
-            text = self._text(completion)
-        except Exception as exc:
-            raise self._map_error(exc) from exc
-        return self._check_json(text, completion) if json_schema is not None else text
-
-    async def astream(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int | None = None,
-        temperature: float | None = None,
-    ) -> AsyncIterator[str]:
-        """Async :meth:`stream`."""
-        params = self._params(messages, max_tokens, temperature)
-        params["stream"] = True
-        try:
-            client = await self._aclient()
-            chunks = await _aretry(self._retry_kwargs(), client.chat.completions.create, params)
-        except Exception as exc:
-            raise self._map_error(exc) from exc
-        finished = False
-        try:
-            async for chunk in chunks:
-                text, done = _delta(chunk)
-                finished = finished or done
-                if text:
-                    yield text
-        except Exception as exc:
-            raise self._map_error(exc, midstream=True) from exc
-        finally:
-            await chunks.close()
-        if not finished:
-            raise LLMUnavailable(f"stream from LLM endpoint {self.endpoint} ended early")
-
-
-async def _aretry(kwargs: dict[str, Any], fn: Callable[..., Any], params: dict[str, Any]) -> Any:
-    async for attempt in tenacity.AsyncRetrying(**kwargs):
-        with attempt:
-            return await fn(**params)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _delta(chunk: ChatCompletionChunk) -> tuple[str, bool]:

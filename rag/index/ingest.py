@@ -1,6 +1,7 @@
 """Incremental, idempotent ingest: only new or changed papers are embedded.
 
-Order of writes, chosen so that a kill at any point leaves a usable index:
+Order of writes, chosen so that a kill at any point leaves a usable index (the stamps are
+:mod:`rag.index.generation`'s protocol):
 1. the collection is stamped ``dirty-<id>``;
 2. new chunks are embedded and upserted (chunk ids carry the content hash, so re-running is
    harmless), then chunks of changed/removed papers are deleted;
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -24,6 +24,7 @@ from tqdm import tqdm
 from ..corpus import load_corpus
 from ..types import Paper
 from .chunking import Chunker, embed_text, paper_metadata, paper_of
+from .generation import is_complete, new_stamp
 from .lock import index_lock
 from .metadata import meta_list
 from .store import ScholiumIndex
@@ -130,7 +131,7 @@ def ingest(
                     stale.extend(ids)
 
         if todo or stale or relabel:
-            store.set_generation(f"dirty-{uuid.uuid4().hex}")
+            store.mark_dirty()
         index.papers.upsert(papers)
         clock = time.perf_counter()
         nodes = index_chunker(index).chunk(todo)
@@ -140,21 +141,15 @@ def ingest(
         nodes = [n for n in nodes if n.node_id not in present]
         _embed_and_write(index, nodes, report)
         for paper, ids in relabel:  # same text, new source file: update metadata, no re-embedding
-            store.collection.update(ids=ids, metadatas=[paper_metadata(paper)] * len(ids))
+            store.relabel(ids, paper_metadata(paper))
         if stale:
             store.delete(stale)
             report.chunks_deleted = len(stale)
             removed = {paper_of(c) for c in stale} - {p.id for p in papers}
             index.papers.delete(removed)
         clock = time.perf_counter()
-        if (
-            todo
-            or stale
-            or relabel
-            or index.chroma.generation is None
-            or index.chroma.generation.startswith("dirty-")
-        ):
-            index.rebuild_lexical(uuid.uuid4().hex)
+        if todo or stale or relabel or not is_complete(store.generation):
+            index.rebuild_lexical(new_stamp())
         else:
             index.lexical  # noqa: B018  (verifies/repairs the published BM25 index)
         report.seconds["lexical"] = time.perf_counter() - clock
@@ -213,8 +208,8 @@ def delete_papers(index: ScholiumIndex, paper_ids: list[str]) -> int:
         wanted = set(paper_ids)
         ids = [c for c in index.chroma.chunk_ids() if paper_of(c) in wanted]
         if ids:
-            index.chroma.set_generation(f"dirty-{uuid.uuid4().hex}")
+            index.chroma.mark_dirty()
             index.chroma.delete(ids)
         index.papers.delete(wanted)
-        index.rebuild_lexical(uuid.uuid4().hex)
+        index.rebuild_lexical(new_stamp())
     return len(ids)

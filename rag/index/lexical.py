@@ -2,7 +2,7 @@
 
 Each build is written to a fresh ``gen-<stamp>`` folder and published by atomically
 replacing the ``CURRENT`` pointer, so a reader never sees a half-written index and a killed
-build leaves the previous one in place.
+build leaves the previous one in place (the stamp protocol: :mod:`rag.index.generation`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 import bm25s
 import numpy as np
 import Stemmer
+
+from .generation import FOLDER_PREFIX, POINTER, folder_name
 
 STOPWORDS = "en"
 _stemmer = Stemmer.Stemmer("english")
@@ -82,7 +84,7 @@ class LexicalIndex:
     def save(self, root: Path) -> None:
         """Write a new generation folder and point ``CURRENT`` at it."""
         root.mkdir(parents=True, exist_ok=True)
-        folder = root / f"gen-{self.stamp}"
+        folder = root / folder_name(self.stamp)
         tmp = root / f".tmp-{self.stamp}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
@@ -91,10 +93,10 @@ class LexicalIndex:
         (tmp / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "meta": self.meta}))
         _fsync_dir(tmp)
         os.replace(tmp, folder)
-        pointer = root / ".CURRENT.tmp"
+        pointer = root / f".{POINTER}.tmp"
         pointer.write_text(folder.name)
-        os.replace(pointer, root / "CURRENT")
-        for old in root.glob("gen-*"):
+        os.replace(pointer, root / POINTER)
+        for old in root.glob(f"{FOLDER_PREFIX}*"):
             if old.name != folder.name:
                 shutil.rmtree(old, ignore_errors=True)
 
@@ -102,14 +104,14 @@ class LexicalIndex:
     def load(cls, root: Path) -> LexicalIndex | None:
         """The published index, or ``None`` if there is none (or it is unreadable)."""
         try:
-            name = (root / "CURRENT").read_text().strip()
+            name = (root / POINTER).read_text().strip()
             folder = root / name
             data = json.loads((folder / "chunks.json").read_text())
             ids: list[str] = data["ids"]
             retriever = bm25s.BM25.load(str(folder), mmap=True) if ids else bm25s.BM25()
         except (OSError, ValueError, KeyError):
             return None
-        return cls(retriever, ids, data["meta"], name.removeprefix("gen-"))
+        return cls(retriever, ids, data["meta"], name.removeprefix(FOLDER_PREFIX))
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -25,6 +24,7 @@ from chromadb.errors import InternalError, NotFoundError
 from ..embeddings import Embedder, build_embed_model
 from ..settings import Settings
 from . import vector_store
+from .generation import is_complete, new_stamp
 from .ids import paper_of
 from .lexical import LexicalIndex
 from .lock import IndexBusy, index_lock
@@ -33,8 +33,6 @@ from .vector_store import ChromaStore, VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
 LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories", "authors", "venue")
-# Server mode: one request to the Chroma server may take at most this long (chromadb's own
-# HTTP client waits forever, so a hung server would hang every question).
 # Server mode: how often a reader re-reads the collection's ingest stamp from the server.
 GENERATION_RECHECK_S = 2.0
 
@@ -93,16 +91,9 @@ class ScholiumIndex:
         if not force and now - self._generation_read < GENERATION_RECHECK_S:
             return
         self._generation_read = now
-        store = self.chroma
-        try:
-            fresh = store.client.get_collection(self.settings.chroma.collection, embedding_function=None)
-        except NotFoundError:
-            fresh = None
-        if fresh is None or fresh.id != store.collection.id:
+        if not self.chroma.reload():
             log.warning("the Chroma collection was replaced on the server; reopening it")
             self.reopen_chroma()
-            return
-        store.collection = fresh  # same collection, current metadata (the ingest stamp)
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -175,14 +166,14 @@ class ScholiumIndex:
                 return loaded
             try:
                 with index_lock(self.settings.index_dir):
-                    if generation and generation.startswith("dirty-"):
+                    if generation is not None and not is_complete(generation):
                         log.warning("the last ingest did not finish; run `scholium ingest` to complete it")
                     self._lexical = self.rebuild_lexical()
                     self._lexical_for = self._lexical.stamp
             except IndexBusy:
                 # An ingest is writing right now: serve what is published (or an in-memory
                 # build) and pick up the new generation when it lands.
-                self._lexical = loaded or current or self._build_lexical(uuid.uuid4().hex)
+                self._lexical = loaded or current or self._build_lexical(new_stamp())
                 self._lexical_for = generation
             return self._lexical
 
@@ -196,7 +187,7 @@ class ScholiumIndex:
         The caller holds the index lock.
         """
         current = self.chroma.generation
-        stamp = stamp or (current if current and not current.startswith("dirty-") else uuid.uuid4().hex)
+        stamp = stamp or (current if current is not None and is_complete(current) else new_stamp())
         index = self._build_lexical(stamp)
         index.save(self.settings.index_dir)
         if current != stamp:

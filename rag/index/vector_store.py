@@ -16,12 +16,12 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaClientSettings
 
 from ..settings import Settings
+from .generation import dirty_stamp, read_stamp, with_stamp
 
 if TYPE_CHECKING:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
 log = logging.getLogger(__name__)
-GENERATION_KEY = "scholium_generation"
 # Keys llama-index's ChromaVectorStore adds to each record's metadata (node JSON, document ids);
 # never shown to callers.
 NODE_KEYS = frozenset({"_node_content", "_node_type", "document_id", "doc_id", "ref_doc_id"})
@@ -85,13 +85,16 @@ def make_client(settings: Settings) -> ClientAPI:
 
 class ChromaStore:
     """The chunk collection: llama-index's ChromaVectorStore plus the raw collection for
-    bookkeeping (listing chunks, the ingest generation stamp)."""
+    bookkeeping (listing chunks, the ingest stamp of :mod:`rag.index.generation`).
+
+    Nothing outside this class touches the Chroma collection object.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = make_client(settings)
         # embedding_function=None: never let Chroma's downloading default embedder run.
-        self.collection: Collection = self._create()
+        self._collection: Collection = self._create()
         self._store: ChromaVectorStore | None = None
         self._store_for: Collection | None = None
         self._verify()
@@ -110,14 +113,13 @@ class ChromaStore:
         killed around a flush can leave records whose graph cannot be loaded. The records
         (with their embeddings) are still readable, so the collection is rebuilt from them.
         """
-        if self.collection.count() == 0:
+        if self._collection.count() == 0:
             return
         try:
-            stored = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
-            dim = len(stored[0]) if stored is not None else 0
+            dim = self.dimension() or 0
             probe = np.zeros((1, dim), dtype=np.float32)
             probe[0, 0] = 1.0
-            self.collection.query(query_embeddings=probe, n_results=1)
+            self._collection.query(query_embeddings=probe, n_results=1)
         except Exception as exc:  # chromadb raises InternalError; its type is not public API
             if self.settings.chroma.url:
                 # A server manages its own segments; an error here is the server being down or
@@ -134,7 +136,7 @@ class ChromaStore:
         try:
             offset = 0
             while True:
-                got = self.collection.get(
+                got = self._collection.get(
                     include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset
                 )
                 if not got["ids"]:
@@ -144,41 +146,40 @@ class ChromaStore:
         except Exception as exc:
             log.error("stored records unreadable too (%s); the collection will be re-ingested", exc)
             pages = []
-        generation = self.generation
         self.client.delete_collection(self.settings.chroma.collection)
-        self.collection = self._create()
+        self._collection = self._create()
         for got in pages:
-            self.collection.add(
+            self._collection.add(
                 ids=got["ids"],
                 embeddings=got["embeddings"],
                 documents=got["documents"],
                 metadatas=got["metadatas"],
             )
         # Force readers to rebuild the lexical index against what survived.
-        self.set_generation(f"dirty-repaired-{generation}")
+        self.mark_dirty("repaired")
         self._store = None
 
     @property
     def store(self) -> ChromaVectorStore:
         """llama-index's vector store over the collection (used for writes; imported on
         first use, which keeps llama-index out of a read-only process's start-up)."""
-        if self._store is None or self._store_for is not self.collection:
+        if self._store is None or self._store_for is not self._collection:
             from llama_index.vector_stores.chroma import ChromaVectorStore
 
-            self._store = ChromaVectorStore(chroma_collection=self.collection)
-            self._store_for = self.collection
+            self._store = ChromaVectorStore(chroma_collection=self._collection)
+            self._store_for = self._collection
         return self._store
 
     def count(self) -> int:
         """Number of chunks stored."""
-        return self.collection.count()
+        return self._collection.count()
 
     def chunk_ids(self, page: int = 20000) -> list[str]:
         """Every chunk id (ids only: much cheaper than reading metadata)."""
         out: list[str] = []
         offset = 0
         while True:
-            got = self.collection.get(include=[], limit=page, offset=offset)
+            got = self._collection.get(include=[], limit=page, offset=offset)
             out.extend(got["ids"])
             if len(got["ids"]) < page:
                 return out
@@ -189,7 +190,7 @@ class ChromaStore:
         out: dict[str, dict[str, Any]] = {}
         offset = 0
         while True:
-            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            got = self._collection.get(include=["metadatas"], limit=page, offset=offset)
             ids = got["ids"]
             metas = got["metadatas"] or [{}] * len(ids)
             for chunk, meta in zip(ids, metas, strict=True):
@@ -202,7 +203,7 @@ class ChromaStore:
         """Yield ``(ids, documents, metadatas)`` pages of the whole collection."""
         offset = 0
         while True:
-            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            got = self._collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
             yield got["ids"], list(got["documents"] or []), list(got["metadatas"] or [])
             if len(got["ids"]) < page:
                 return
@@ -212,7 +213,7 @@ class ChromaStore:
         """Text and metadata of the given chunks (missing ids are left out)."""
         out: dict[str, tuple[str, dict[str, Any]]] = {}
         for start in range(0, len(ids), ID_BATCH):
-            got = self.collection.get(ids=ids[start : start + ID_BATCH], include=["documents", "metadatas"])
+            got = self._collection.get(ids=ids[start : start + ID_BATCH], include=["documents", "metadatas"])
             docs = got["documents"] or [""] * len(got["ids"])
             metas = got["metadatas"] or [{}] * len(got["ids"])
             for chunk, doc, meta in zip(got["ids"], docs, metas, strict=True):
@@ -223,7 +224,7 @@ class ChromaStore:
         """Which of ``ids`` are stored."""
         found: set[str] = set()
         for start in range(0, len(ids), ID_BATCH):
-            found.update(self.collection.get(ids=ids[start : start + ID_BATCH], include=[])["ids"])
+            found.update(self._collection.get(ids=ids[start : start + ID_BATCH], include=[])["ids"])
         return found
 
     def nearest(
@@ -237,7 +238,7 @@ class ChromaStore:
         """
         if n <= 0:
             return []
-        got = self.collection.query(
+        got = self._collection.query(
             query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=n,
             include=["distances"],
@@ -249,20 +250,45 @@ class ChromaStore:
     def delete(self, ids: list[str], batch: int = ID_BATCH) -> None:
         """Delete chunks by id."""
         for start in range(0, len(ids), batch):
-            self.collection.delete(ids=ids[start : start + batch])
+            self._collection.delete(ids=ids[start : start + batch])
 
     @property
     def generation(self) -> str | None:
-        """Stamp of the last completed ingest ("dirty-…" while one is running)."""
-        meta = self.collection.metadata or {}
-        value = meta.get(GENERATION_KEY)
-        return str(value) if value is not None else None
+        """Stamp of the last completed write ("dirty-…" while one is under way)."""
+        return read_stamp(self._collection.metadata)
 
-    def set_generation(self, value: str) -> None:
-        """Record the ingest stamp in the collection's metadata."""
-        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta[GENERATION_KEY] = value
-        self.collection.modify(metadata=meta)
+    def mark_dirty(self, note: str = "") -> None:
+        """Record that a write is under way (before any chunk changes)."""
+        self.set_generation(dirty_stamp(note))
+
+    def set_generation(self, stamp: str) -> None:
+        """Record ``stamp`` as the collection's ingest stamp."""
+        self._collection.modify(metadata=with_stamp(self._collection.metadata, stamp))
+
+    def reload(self) -> bool:
+        """Re-read the collection (its current stamp) from the server; ``False`` if it was
+        deleted or re-created there (then this store is stale and must be reopened)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            fresh = self.client.get_collection(self.settings.chroma.collection, embedding_function=None)
+        except NotFoundError:
+            return False
+        if fresh.id != self._collection.id:
+            return False
+        self._collection = fresh
+        return True
+
+    def relabel(self, ids: list[str], metadata: dict[str, Any]) -> None:
+        """Give the chunks ``ids`` new metadata (same text and vectors)."""
+        for start in range(0, len(ids), ID_BATCH):
+            part = ids[start : start + ID_BATCH]
+            self._collection.update(ids=part, metadatas=[metadata] * len(part))
+
+    def dimension(self) -> int | None:
+        """Length of the stored vectors, or ``None`` while the collection is empty."""
+        stored = self._collection.get(limit=1, include=["embeddings"])["embeddings"]
+        return len(stored[0]) if stored is not None and len(stored) else None
 
 
 def _public(meta: Any) -> dict[str, Any]:

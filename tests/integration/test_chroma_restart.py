@@ -16,9 +16,8 @@ from rag import Assistant, Settings
 from rag.index import vector_store
 from rag.index.vector_store import VectorStoreUnavailable
 from rag.types import Paper
+from tests.support.chroma import ChromaServer
 from ui.app import ChatHandler
-
-from .conftest import ChromaServer
 
 pytestmark = pytest.mark.integration
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag import Assistant, Settings
+from rag.generate.local_server import free_port
 from rag.index.vector_store import VectorStoreUnavailable
-
-from .conftest import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,15 @@ from rag import Assistant, Settings
 pytestmark = pytest.mark.integration
 
 
-def scholium(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def scholium(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCHOLIUM_DATA_DIR": str(settings.data_dir), "SCHOLIUM_PROGRESS": "false"}
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "rag.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        input=stdin,
     )
 
 
@@ -54,8 +59,16 @@ def test_ingest_twice_then_stats(copy_of_full_index: Settings) -> None:
     second = scholium(copy_of_full_index, "ingest")
     assert "0 embedded" in second.stdout
     assert f"{report['chunks_total']} in the index" in second.stdout
+    assert "the index holds 260 papers from 3 files (000_" in second.stdout
     stats = scholium(copy_of_full_index, "stats")
     assert "papers: 260" in stats.stdout
+
+
+def test_interactive_ask_names_the_collection(full_assistant: Assistant) -> None:
+    out = scholium(full_assistant.settings, "ask", "--mode", "extractive", stdin="What is Mix-LN?\n\n")
+    assert out.returncode == 0, out.stderr
+    assert "Ask about 260 papers from 3 files (000_" in out.stderr
+    assert "Mix-LN" in out.stdout
 
 
 def test_ask_extractive(full_assistant: Assistant) -> None:

@@ -17,7 +17,13 @@ from typing import Any
 
 import pytest
 
-from bench.load import (
+from rag import Assistant, Settings
+from rag.generate.local_server import free_port
+from rag.index import store as index_store
+from rag.types import Paper
+from tests.conftest import write_listing
+from tests.support.chroma import ChromaServer
+from tests.support.sessions import (
     TurnResult,
     api_session,
     check,
@@ -25,13 +31,7 @@ from bench.load import (
     expected_answers,
     ui_session,
 )
-from rag import Assistant, Settings
-from rag.index import store as index_store
-from rag.types import Paper
-from tests.conftest import write_listing
 from ui.app import build_app, serve
-
-from .conftest import ChromaServer, free_port
 
 pytestmark = pytest.mark.integration
 

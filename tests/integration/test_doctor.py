@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,10 @@ from rag import Assistant, Settings
 from rag.cli import main
 from rag.doctor import Check, exit_code, render_table, run_checks
 from rag.generate.launch import PROFILE_FILE
+from rag.generate.local_server import free_port
 from rag.generate.model_files import ModelNotInstalled, resolve_gguf
-from rag.index.vector_store import GENERATION_KEY
-
-from .conftest import ChromaServer
+from rag.index.generation import GENERATION_KEY
+from tests.support.chroma import ChromaServer
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +31,6 @@ STANDIN = "tests.standin_llama_server"
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
     return {c.name: c for c in checks}
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def index_state(settings: Settings) -> dict[str, Any]:
@@ -221,7 +214,7 @@ def test_cli_doctor_json_no_llm(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_cli_doctor_exit_code_for_a_dead_endpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     code = main(["doctor", "--mode", "llm", "--llm-url", url, "--data-dir", str(tmp_path / "d")])
     out = capsys.readouterr().out
     assert code == 1

@@ -141,7 +141,7 @@ def test_id_lists_beyond_sqlite_limits_are_batched(tmp_path: Path) -> None:
     ids = [f"p{i:05d}:h:0" for i in range(12_500)]
     vectors = np.random.default_rng(0).standard_normal((len(ids), 8)).astype(np.float32)
     for start in range(0, len(ids), 5000):
-        store.collection.add(
+        store._collection.add(
             ids=ids[start : start + 5000],
             embeddings=vectors[start : start + 5000],
             documents=[f"text {i}" for i in range(start, min(start + 5000, len(ids)))],

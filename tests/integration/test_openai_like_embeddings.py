@@ -28,12 +28,11 @@ from pydantic import ValidationError
 
 from rag import Assistant, Settings
 from rag.embeddings import build_embed_model
+from rag.generate.local_server import free_port
 from rag.generate.model_files import ModelNotInstalled, resolve_gguf
 from rag.settings import EmbedSettings
 from rag.types import Paper
 from tests.conftest import write_listing
-
-from .conftest import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -184,8 +183,7 @@ def test_ingest_and_search(
         hybrid = assistant.search(papers[1].title, k=3)
     assert report.papers_new == 3 and report.chunks_embedded >= 3
     assert type(assistant.index.embed_model).__name__ == "OpenAILikeEmbedding"
-    stored = assistant.index.chroma.collection.get(limit=1, include=["embeddings"])["embeddings"]
-    assert stored is not None and len(stored[0]) == server.dim
+    assert assistant.index.chroma.dimension() == server.dim
     ids = {p.id for p in papers}
     assert dense and {r.paper_id for r in dense} <= ids
     assert hybrid and papers[1].id in {r.paper_id for r in hybrid}

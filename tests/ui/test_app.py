@@ -170,7 +170,7 @@ def test_build_app_without_an_index() -> None:
     by_id = {c.get("props", {}).get("elem_id"): c for c in config["components"]}
     assert by_id["sch-mode"]["props"]["value"] == "extractive"
     assert by_id["sch-k"]["props"]["value"] == 7
-    assert ui_app.source_files(assistant) == []  # type: ignore[arg-type]
+    assert ui_app.collection_summary(assistant) is None  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

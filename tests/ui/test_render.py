@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.answer.citations import markers_in
-from rag.types import Answer, Citation, ModeInfo, Paper, SearchResult
+from rag.types import Answer, Citation, CollectionSummary, ModeInfo, Paper, SearchResult
 from ui import render
 from ui.render import Turn
 
@@ -435,8 +435,10 @@ def test_a_paper_with_two_urls_gets_two_working_links() -> None:
 
 def test_header_describes_the_loaded_collection() -> None:
     assert "260 papers from 3 files (000.txt, 001.txt, 002.txt)" in render.header(
-        260, ["000.txt", "001.txt", "002.txt"]
+        CollectionSummary(260, ("000.txt", "001.txt", "002.txt"))
     )
-    many = render.header(1, [f"f{i}.bib" for i in range(6)])
+    many = render.header(CollectionSummary(1, tuple(f"f{i}.bib" for i in range(6))))
     assert "1 paper from 6 files (f0.bib, f1.bib, f2.bib, f3.bib and 2 more)" in many
-    assert "your collection" in render.header() and "<b>" not in render.header(2, ["<b>.csv"])
+    assert "Answers about 1,200 papers, citing" in render.header(CollectionSummary(1200))
+    assert "your collection" in render.header()
+    assert "<b>" not in render.header(CollectionSummary(2, ("<b>.csv",)))

@@ -3,7 +3,6 @@ rendering. The healthy cases, servers and the CLI are in tests/integration/test_
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,7 @@ import pytest
 from rag import Settings
 from rag.doctor import Check, exit_code, render_table, run_checks, speed_prompt
 from rag.generate.launch import SelfTest
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from rag.generate.local_server import free_port
 
 
 def by_name(checks: list[Check]) -> dict[str, Check]:
@@ -51,7 +44,7 @@ def test_missing_gguf_does_not_matter_in_extractive_mode(tmp_path: Path) -> None
 
 
 def test_chroma_server_on_a_closed_port_fails_with_a_fix(tmp_path: Path) -> None:
-    port = closed_port()
+    port = free_port()
     settings = base(tmp_path, answer={"mode": "extractive"}, chroma={"url": f"http://127.0.0.1:{port}"})
     checks = run_checks(settings, llm=False)
     rows = by_name(checks)
@@ -64,7 +57,7 @@ def test_chroma_server_on_a_closed_port_fails_with_a_fix(tmp_path: Path) -> None
 
 
 def test_llm_endpoint_on_a_closed_port_fails_and_hides_the_key(tmp_path: Path) -> None:
-    port = closed_port()
+    port = free_port()
     key = "sk-doctor-secret-123"
     settings = base(
         tmp_path,
@@ -85,7 +78,7 @@ def test_llm_endpoint_on_a_closed_port_fails_and_hides_the_key(tmp_path: Path) -
 
 def test_unreachable_endpoint_is_not_needed_in_extractive_mode(tmp_path: Path) -> None:
     settings = base(
-        tmp_path, answer={"mode": "extractive"}, llm={"base_url": f"http://127.0.0.1:{closed_port()}/v1"}
+        tmp_path, answer={"mode": "extractive"}, llm={"base_url": f"http://127.0.0.1:{free_port()}/v1"}
     )
     checks = run_checks(settings, llm=False)
     endpoint = by_name(checks)["LLM endpoint"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_importing_the_library_loads_no_app_code() -> None:
@@ -19,3 +20,27 @@ def test_importing_the_library_loads_no_app_code() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"the library imported app modules: {out.stdout}"
+
+
+def test_only_the_chroma_store_touches_the_collection_and_its_stamp() -> None:
+    """One owner each: the Chroma collection object (``ChromaStore``), the ingest stamp's
+    encoding (``rag.index.generation``)."""
+    root = Path(__file__).resolve().parents[2]
+    owners = {"rag/index/vector_store.py", "rag/index/generation.py"}
+    offenders = []
+    for path in sorted((root / "rag").rglob("*.py")) + sorted((root / "eval").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel in owners:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in (
+            ".collection.",
+            "._collection",
+            "chroma_collection=",
+            '"dirty-',
+            "scholium_generation",
+            '"CURRENT"',
+        ):
+            if needle in text:
+                offenders.append(f"{rel}: {needle}")
+    assert offenders == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -61,10 +60,6 @@ class FakeLLM(BaseHTTPRequestHandler):
         FakeLLM.bodies.append(body)
         if mode == "ok":
             self._send(200, json.dumps(_completion("hello")).encode())
-        elif mode == "json":
-            self._send(200, json.dumps(_completion('{"answer": "x\\ny"}')).encode())
-        elif mode == "notjson":
-            self._send(200, json.dumps(_completion("Sure! {answer: x")).encode())
         elif mode == "500":
             self._send(500, b'{"error": {"message": "boom"}}')
         elif mode == "flaky":
@@ -187,20 +182,6 @@ def test_connection_refused(tmp_path: Path) -> None:
     assert url in str(err.value)
 
 
-def test_json_modes(fake_url: str, tmp_path: Path) -> None:
-    schema = {"title": "Answer", "type": "object", "properties": {"answer": {"type": "string"}}}
-    remote = client(fake_url, "json", tmp_path)
-    assert json.loads(remote.chat(MESSAGES, json_schema=schema), strict=False) == {"answer": "x\ny"}
-    fmt = FakeLLM.bodies[-1]["response_format"]
-    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "Answer"
-    assert fmt["json_schema"]["strict"] is True
-    llama = LLMClient(remote.settings, json_style="json_object")
-    assert llama.chat_json(MESSAGES, schema) == {"answer": "x\ny"}
-    assert FakeLLM.bodies[-1]["response_format"] == {"type": "json_object", "schema": schema}
-    with pytest.raises(LLMBadOutput, match="invalid JSON"):
-        client(fake_url, "notjson", tmp_path).chat(MESSAGES, json_schema=schema)
-
-
 def test_stream(fake_url: str, tmp_path: Path) -> None:
     assert list(client(fake_url, "stream", tmp_path).stream(MESSAGES)) == ["Hel", "lo"]
     assert FakeLLM.bodies[-1]["stream"] is True
@@ -218,27 +199,3 @@ def test_stream_5xx_before_first_token(fake_url: str, tmp_path: Path) -> None:
     with pytest.raises(LLMUnavailable, match="HTTP 500"):
         list(client(fake_url, "500", tmp_path, max_retries=0).stream(MESSAGES))
     assert FakeLLM.hits["500"] == 1
-
-
-def test_async(fake_url: str, tmp_path: Path) -> None:
-    async def run() -> None:
-        ok = client(fake_url, "ok", tmp_path)
-        assert await ok.achat(MESSAGES) == "hello"
-        assert [p async for p in client(fake_url, "stream", tmp_path).astream(MESSAGES)] == [
-            "Hel", "lo",
-        ]  # fmt: skip
-        with pytest.raises(LLMUnavailable, match="HTTP 500"):
-            await client(fake_url, "500", tmp_path).achat(MESSAGES)
-        with pytest.raises(LLMUnavailable):
-            async for _ in client(fake_url, "streamcut", tmp_path).astream(MESSAGES):
-                pass
-        await ok.aclose()
-
-    asyncio.run(run())
-    assert FakeLLM.hits["500"] == 3
-
-
-def test_async_client_survives_a_new_event_loop(fake_url: str, tmp_path: Path) -> None:
-    c = client(fake_url, "ok", tmp_path)
-    assert asyncio.run(c.achat(MESSAGES)) == "hello"
-    assert asyncio.run(c.achat(MESSAGES)) == "hello"  # a second asyncio.run: a new loop
