@@ -47,6 +47,9 @@ FEATURES: tuple[str, ...] = (
 GAP_WORDS = 12
 #: Question kinds whose answer is a number about one subject (lists and lookups answer with papers).
 _VALUE_KINDS = frozenset({"fact", "summary", "followup"})
+#: Kinds whose value gap alone decides under the relevance rule: a follow-up's papers come from
+#: the conversation, where "its accuracy" may be worded quite unlike the abstract.
+_STANDALONE_VALUE_KINDS = frozenset({"fact", "summary"})
 _TOKEN = re.compile(r"\S+")
 # A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4"), optionally a unit.
 # "13-layer" and "4-bit" are values; "10-K" is not.
@@ -247,12 +250,43 @@ def decide(
     return Answerability(False, p, cut, values, _reason(plan, model, values))
 
 
-def relevance_gate(calibrated: Answerability, evidence: Evidence, min_relevance: float) -> Answerability:
-    """The simpler rule (``answer.abstention = "relevance"``): answer when some evidence sentence
-    scores at least ``min_relevance``. The calibrated probability is kept for the record."""
+#: A follow-up whose papers the conversation already fixed ("what did *they* evaluate on?") is
+#: short and shares few words with any sentence: its relevance bar is this share of the usual
+#: one (the same relaxation the extractive draft applies to the followed-up paper).
+FOLLOWUP_RELAXATION = 0.6
+
+
+def relevance_gate(
+    calibrated: Answerability, evidence: Evidence, min_relevance: float, plan: Plan | None = None
+) -> Answerability:
+    """The transparent rule (``answer.abstention = "relevance"``): answer when some evidence
+    sentence scores at least ``min_relevance`` (relaxed by :data:`FOLLOWUP_RELAXATION` for a
+    follow-up about known papers), the message asks something (not only orders to the
+    assistant), and — for a fact question — the papers it is about have a value near the words
+    naming the asked measure (``value_gap`` < 1). The calibrated probability is kept for the record."""
+    if plan is not None and plan.orders_only:  # nothing is asked: nothing to answer
+        return replace(calibrated, answerable=False, reason=REASONS["only_instructions"], rule="relevance")
+    if (
+        plan is not None
+        and plan.kind in _STANDALONE_VALUE_KINDS
+        and calibrated.features.get("value_gap", 0.0) >= 1.0
+    ):
+        # The answer would have to state a value (or name an item), and the papers the question
+        # is about have none anywhere near the words naming it: whatever number we quoted would
+        # be another measure's.
+        return replace(calibrated, answerable=False, reason=_value_reason(plan), rule="relevance")
+    if plan is not None and plan.kind == "followup" and plan.focus:
+        min_relevance *= FOLLOWUP_RELAXATION
     ok = evidence.best_relevance >= min_relevance
     why = None if ok else REASONS["best_relevance"]
     return replace(calibrated, answerable=ok, reason=why, rule="relevance")
+
+
+def _value_reason(plan: Plan) -> str:
+    """ "the papers found do not report the GPU hours in their abstracts"."""
+    phrase = quantity_phrase(plan.question) if plan.quantity else ""
+    target = f"the {phrase}" if phrase else ("the asked number" if plan.quantity else "the asked names")
+    return REASONS["value_gap"].format(target=target)
 
 
 def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str:
@@ -260,7 +294,7 @@ def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str
     # Contribution relative to the feature's "good" end (1 for positive weights, 0 for negative).
     pull = {name: w * (values.get(name, 0.0) - (1.0 if w > 0 else 0.0)) for name, w in model.weights.items()}
     worst = min(pull, key=pull.__getitem__)
+    if worst == "value_gap":
+        return _value_reason(plan)
     names = ", ".join(plan.names) or "it"
-    phrase = quantity_phrase(plan.question) if plan.quantity else ""
-    target = f"the {phrase}" if phrase else ("the asked number" if plan.quantity else "the asked names")
-    return REASONS.get(worst, REASONS["best_relevance"]).format(names=names, target=target)
+    return REASONS.get(worst, REASONS["best_relevance"]).format(names=names)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .citations import CheckedSentence
 from .evidence import EvidenceItem
 from .question import asks_for_quantity, quantity_target
-from .terms import bare_numbers, content_terms, names_supported
+from .terms import bare_numbers, content_terms, names_supported, singular
 
 MAX_PER_PAPER = 2
 RELATIVE_CUTOFF = 0.8
@@ -18,9 +18,10 @@ def extract(
     """Pick sentences answering ``question``; an empty list means "the corpus does not say".
 
     A paper qualifies only if it mentions one of the method names in the question (if any).
-    For a question asking for a quantity, a sentence qualifies only if it contains a number
-    names what is measured (e.g. "tokens" for "How many training tokens ...") and comes from a
-    paper that mentions every method name of the question.
+    For a question asking for a quantity, a sentence qualifies only if it contains a number and
+    a word naming what is measured (e.g. "tokens" for "How many training tokens ...") and comes
+    from a paper that mentions every method name of the question; the sentences naming most of
+    the measure's words are picked first.
     """
     candidates = [
         (score, item, i)
@@ -30,23 +31,35 @@ def extract(
         if score >= min_relevance
     ]
     if asks_for_quantity(question):
-        target = quantity_target(question)
+        target = singular(quantity_target(question))
+        coverage = {
+            (item.marker, i): len(target & singular(content_terms(item.sentences[i])))
+            for _, item, i in candidates
+        }
         candidates = [
             (score, item, i)
             for score, item, i in candidates
             if bare_numbers(item.sentences[i])
-            and (not target or target & content_terms(item.sentences[i]))
+            and (not target or coverage[item.marker, i])
             and names_supported(question, f"{item.title} {item.abstract}", require_all=True)
         ]
+        # The sentences naming most of the asked measure ("per-digit recognition accuracy")
+        # state its value: they come first, whatever their similarity to the whole question.
+        most = max((coverage[item.marker, i] for _, item, i in candidates), default=0)
+        first = {(item.marker, i) for _, item, i in candidates if coverage[item.marker, i] == most}
+    else:
+        first = set()
     if not candidates:
         return []
-    candidates.sort(key=lambda c: c[0], reverse=True)
-    best = candidates[0][0]
+    candidates.sort(key=lambda c: (((c[1].marker, c[2]) in first), c[0]), reverse=True)
+    best = max(score for score, _, _ in candidates)
     picked: list[tuple[float, EvidenceItem, int]] = []
     per_paper: dict[int, int] = {}
     for score, item, i in candidates:
-        if len(picked) >= max_sentences or score < RELATIVE_CUTOFF * best:
+        if len(picked) >= max_sentences:
             break
+        if (item.marker, i) not in first and score < RELATIVE_CUTOFF * best:
+            continue
         if per_paper.get(item.marker, 0) >= MAX_PER_PAPER:
             continue
         per_paper[item.marker] = per_paper.get(item.marker, 0) + 1

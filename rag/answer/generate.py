@@ -92,8 +92,13 @@ def _identify(item: EvidenceItem, prefix: str = "") -> list[CheckedSentence]:
 
 
 def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
-    """The paper(s) retrieval ranks highest, each with its best sentence; empty = abstain."""
-    candidates = _eligible(plan, evidence, floor)
+    """The paper(s) retrieval ranks highest, each with its best sentence; empty = abstain.
+
+    No sentence floor: whether the evidence answers at all was decided before (stage 2½), and a
+    paraphrased description shares few words with any one sentence of the paper it describes.
+    """
+    del floor
+    candidates = _eligible(plan, evidence, 0.0)
     if not candidates:
         return []
     top = candidates[0]
@@ -122,9 +127,9 @@ def extractive_answer(
     if plan.kind == "followup" and evidence.must_cover:
         items = [e for e in items if e.marker in evidence.must_cover]
     picked = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
-    # A follow-up's paper is known (the conversation is about it): its best sentence answers
-    # better than an abstention, as long as it is about what the question asks at all.
-    if plan.kind == "followup" and not picked and items and items[0].best_relevance >= floor * 0.6:
+    # A follow-up's paper is known (the conversation is about it) and the evidence passed the
+    # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.
+    if plan.kind == "followup" and not picked and items:
         picked = [_quote(items[0])]
     return cover(plan, evidence, picked)
 

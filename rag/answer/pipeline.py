@@ -30,7 +30,7 @@ from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
 from .plan import Plan, make_plan
-from .question import clean_question, needs_context, rule_based_standalone
+from .question import cited_segments, clean_question, needs_context, referenced_marker, rule_based_standalone
 from .support import SentenceEmbedder, SupportScorer
 from .verify import SUPPORT_THRESHOLD, Verified, verify_llm
 
@@ -110,21 +110,29 @@ class AnswerPipeline:
         history = _history(history)
         if not history or not needs_context(question):
             return question
-        focus = self.focus(history, SearchFilters(), RetrievalTrace())
+        focus = self.focus(history, SearchFilters(), RetrievalTrace(), question)
         if focus:
             return f"{question} ({'; '.join(r.title for r in focus)})"
         return rule_based_standalone(question, history)
 
     def focus(
-        self, history: list[Message], filters: SearchFilters, trace: RetrievalTrace
+        self, history: list[Message], filters: SearchFilters, trace: RetrievalTrace, question: str = ""
     ) -> list[SearchResult]:
         """The papers the previous turn was about: its ``paper_ids`` if the history carries them,
-        else retrieval's first hit for the previous question and answer."""
+        else retrieval's first hit for the previous question and answer. A follow-up that points
+        at one of several cited papers ("the second one", "the speech one") gets that one."""
         last = next((m for m in reversed(history) if m["role"] == "assistant"), None)
         ids = list(last.get("paper_ids") or []) if last else []
+        marker = referenced_marker(question, last["content"]) if last and question else None
         if ids:
+            if marker is not None and marker <= len(ids):
+                ids = [ids[marker - 1]]
             papers = self.index.papers.get(ids)
             return [SearchResult(pid, papers[pid].title, 0.0) for pid in ids if pid in papers][:2]
+        if last and marker is not None:
+            said = cited_segments(last["content"]).get(marker, "")
+            if said:
+                return self.retriever.search(said, 1, filters=filters, trace=trace)[:1]
         users = [m["content"] for m in history if m["role"] == "user" and m["content"]]
         if not users:
             return []
@@ -142,7 +150,7 @@ class AnswerPipeline:
         focus: list[SearchResult] = []
         query = plan.question
         if plan.kind == "followup":
-            focus = self.focus(turns, filters, RetrievalTrace())
+            focus = self.focus(turns, filters, RetrievalTrace(), plan.question)
             if focus:
                 query = f"{plan.question} ({'; '.join(r.title for r in focus)})"
                 plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
@@ -317,7 +325,7 @@ class AnswerPipeline:
         evidence = self._gather(run, k, filters, focus)
         run.answerability = decide(plan, evidence, threshold=cfg.answerable_threshold)
         if cfg.abstention == "relevance":
-            run.answerability = relevance_gate(run.answerability, evidence, cfg.min_relevance)
+            run.answerability = relevance_gate(run.answerability, evidence, cfg.min_relevance, plan)
         run.timings["retrieve"] = time.perf_counter() - clock
         base = ModeInfo(requested=requested, generator="extractive", kind=plan.kind)
         if not run.answerability.answerable:

@@ -58,6 +58,9 @@ _LOOKUP = re.compile(
     rf"\b(which|what)\s+((?!(does|did|do|is|are|was|were|has|have)\b)\w+[\s-]+){{0,3}}?{_SINGULAR}\b"
     rf"|\bis there (a |any )?(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     rf"|\b(i'?m|i am) (looking for|trying to find)\b|\bfind (me )?(the|a) {_SINGULAR}\b"
+    r"|\b(remember|recall|once read|came across|read about|heard of) (a|an|one|some|the) "
+    rf"(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
+    r"|\bwhich one (was|is) (it|that)\b|\bwhat (was|is) (it|that) called\b"
     rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b",
     re.IGNORECASE,
 )
@@ -74,10 +77,21 @@ _SIDES = re.compile(
     r"(?=\s+(?:differ|compare|both|relate|different|similar|in terms|in their|on\b|for\b)|[,?:;]|$)",
     re.IGNORECASE,
 )
+# "How does A differ from B?", "Is A different from B?".
+_DIFFER_FROM = re.compile(
+    r"^(?:how|in what way|in which ways?)?\s*(?:do|does|did|is|are|was|were)\s+(?P<a>.+?)\s+"
+    r"(?:differ|different|distinct)\s+from\s+(?P<b>.+?)\s*(?:[,?:;]|$)",
+    re.IGNORECASE,
+)
+# "... (SWAT-NN and 'Simultaneous Weight and Architecture Optimization')": the pair named in brackets.
+_BRACKET_PAIR = re.compile(
+    r"\((?P<a>[^()]{2,80}?)\s+(?:and|vs\.?|versus)\s+(?P<b>[^()]{2,80}?)\)", re.IGNORECASE
+)
 _TWO_OF = re.compile(
     r"\b(?:the )?(?:two|both) (?P<name>[\w-]+) (?:papers|works|models|methods|versions)\b", re.IGNORECASE
 )
-_QUOTED = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
+# Quoted titles; an apostrophe inside a word ("network's") opens no quote.
+_QUOTED = re.compile(r"(?<!\w)'([^']{4,})'(?!\w)|\"([^\"]{4,})\"|“([^”]{4,})”")
 
 
 @dataclass(frozen=True)
@@ -187,8 +201,14 @@ def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
     if pair:
         return (), pair.group("name")
     quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
-    sides = _SIDES.search(question.strip())
+    sides = (
+        _BRACKET_PAIR.search(question)
+        or _DIFFER_FROM.search(question.strip())
+        or _SIDES.search(question.strip())
+    )
     works: list[str] = []
+    if len(quoted) >= 2:  # "Both 'A' and 'B' ...": quoted titles are the precise references
+        return tuple(dict.fromkeys(quoted)), None
     if sides:
         for side in (sides.group("a"), sides.group("b")):
             side = _QUOTED.sub(lambda m: next(g for g in m.groups() if g), side)

@@ -120,3 +120,67 @@ _FINDS_PAPERS = re.compile(
 def asks_for_papers(question: str) -> bool:
     """Whether the question asks which paper(s) do something (answerable from retrieval)."""
     return bool(_FINDS_PAPERS.search(question))
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3}
+_ORDINAL_REF = re.compile(
+    r"\bthe (?P<ord>first|second|third|fourth|fifth|1st|2nd|3rd|last|latter|former)"
+    r"(?: (?:one|paper|work|study|method|model|approach|article))?\b"
+    r"|\b(?:paper|reference|source|number|no\.|#)\s*\[?(?P<num>\d{1,2})\]?(?!\s*%)"
+    r"|(?<!\w)\[(?P<marker>\d{1,2})\]",
+    re.IGNORECASE,
+)
+# "the speech one", "the one about speech", "the one on lane detection": a paper picked by topic.
+_TOPIC_REF = re.compile(
+    r"\bthe (?P<a>[\w-]+(?: [\w-]+)?) one\b"
+    r"|\bthe one (?:about|on|for|with|using|that uses) (?P<b>[\w -]+?)\b(?=[,?.;]|$)",
+    re.IGNORECASE,
+)
+# One segment of an answer per citation marker: the text since the previous marker.
+_SEGMENT = re.compile(r"(?P<text>[^\[\]]*?)\[(?P<n>\d+)\]")
+
+
+def cited_segments(answer: str) -> dict[int, str]:
+    """What an answer says about each cited paper: marker number → the text ending in that marker."""
+    out: dict[int, str] = {}
+    for match in _SEGMENT.finditer(answer):
+        n = int(match.group("n"))
+        out[n] = f"{out.get(n, '')} {match.group('text').strip(' ;,.')}".strip()
+    return out
+
+
+def referenced_marker(question: str, answer: str) -> int | None:
+    """Which of the previous answer's citations a follow-up points at — "the second one",
+    "the latter", "paper [2]", "the speech one" — as its marker number; ``None`` if it points at
+    none in particular (then "it" means the answer's main paper)."""
+    segments = cited_segments(answer)
+    if len(segments) < 2:
+        return None
+    order = sorted(segments)
+    match = _ORDINAL_REF.search(question)
+    if match:
+        word = (match.group("ord") or "").lower()
+        if word in ("last", "latter"):
+            return order[-1]
+        if word == "former":
+            return order[0]
+        n = _ORDINALS.get(word) or int(match.group("num") or match.group("marker") or 0)
+        return n if n in segments else None
+    topic = _TOPIC_REF.search(question)
+    if topic:
+        words = content_terms(topic.group("a") or topic.group("b") or "")
+        around = _around_markers(answer)
+        hits = [n for n in order if words and words <= content_terms(around.get(n, ""))]
+        return hits[0] if len(hits) == 1 else None
+    return None
+
+
+def _around_markers(answer: str) -> dict[int, str]:
+    """Marker number → the text on both sides of it, up to the neighbouring markers (a marker
+    may follow the claim, "... on speech [2]", or the name, "Spikformer V2 [1] brings ...")."""
+    parts = re.split(r"\[(\d+)\]", answer)
+    out: dict[int, str] = {}
+    for i in range(1, len(parts), 2):
+        n = int(parts[i])
+        out[n] = f"{out.get(n, '')} {parts[i - 1]} {parts[i + 1]}".strip()
+    return out

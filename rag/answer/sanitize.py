@@ -88,6 +88,8 @@ _INSTRUCTION = re.compile(
             r"\b(?:state|say|claim|report|cite|answer|reply|write|mention|output)\b",
             r"\byou\s+(?:must|should|shall|will|are\s+now|have\s+to|need\s+to)\b",
             r"\b(?:from\s+now\s+on|developer\s+mode|jailbreak|do\s+anything\s+now|new\s+instructions)\b",
+            r"\b(?:instructions|rules|guidelines|restrictions|safeguards)\s+(?:are|is)\s+(?:now\s+)?"
+            r"(?:void|null|cancell?ed|revoked|lifted|suspended|disabled|off|over|gone)\b",
             r"^\W*(?:system|assistant|user|developer)(?:\s+(?:prompt|message))?\s*:",
         ]
     ),

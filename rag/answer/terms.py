@@ -75,6 +75,11 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(_stemmer.stemWords([w for w in words if w not in _STOP and len(w) > 1]))
 
 
+def singular(terms: frozenset[str]) -> frozenset[str]:
+    """Stemmed terms with a plural "s" the stemmer keeps dropped ("cts" → "ct", "gpus" → "gpu")."""
+    return frozenset(t[:-1] if len(t) > 2 and t.endswith("s") and not t.endswith("ss") else t for t in terms)
+
+
 def numbers(text: str) -> set[str]:
     """Numbers in ``text``, normalized ("354K" → "354k", "1,000" → "1000", "45 %" → "45%")."""
     out = set()
@@ -97,12 +102,20 @@ def _name_like(part: str) -> bool:
     return inner_caps or letters_digits
 
 
+#: "AlphaZero-like", "BERT-style", "Transformer-inspired": the name describes something else by
+#: resemblance; the text is not about that method (the corpus need not mention it).
+_RESEMBLANCE = frozenset({"like", "style", "styled", "esque", "inspired", "type", "alike"})
+
+
 def method_names(text: str) -> set[str]:
     """Names of methods/models in ``text``: words mixing cases or letters and digits, such as
     "ByteNet", "D3Net", "UniFormer", or hyphenated with such a part or an acronym ("Mix-LN").
-    Plain words, all-caps acronyms alone and "English-German" are not names."""
+    Plain words, all-caps acronyms alone, "English-German" and names used only for a
+    resemblance ("an AlphaZero-like agent") are not names."""
     out = set()
     for found in _NAME.findall(text):
+        if found.rsplit("-", 1)[-1].lower() in _RESEMBLANCE and "-" in found:
+            continue
         # "D3Net-based" names D3Net; "Mix-LN" is a name as a whole.
         parts = [p for p in found.split("-") if not (p.islower() and len(p) > 3)] or [found]
         word = "-".join(parts)

@@ -14,6 +14,9 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("Which work measures how long a signal takes to travel between neurons?", "lookup"),
         ("Is there a study on gunshot audio classification?", "lookup"),
         ("I'm looking for the thesis on category theory for image translation.", "lookup"),
+        ("I remember a paper where a dictionary model works both ways. Which one was that?", "lookup"),
+        ("I recall a study that teaches an avatar to dance from music.", "lookup"),
+        ("How does the original Graph HyperNetwork differ from the later parameter predictor?", "compare"),
         ("How many parameters does the AEC network have?", "fact"),
         ("What BLEU score does ByteNet reach on WMT En-De?", "fact"),
         ("Which two datasets did the Hopfield paper use?", "fact"),
@@ -78,6 +81,18 @@ def test_compared_works() -> None:
     )
     assert works == ("SWAT-NN", "Simultaneous Weight and Architecture Optimization")
     assert compared_works("Compare the two UniFormer papers.") == ((), "UniFormer")
+    # The pair named in brackets; an apostrophe inside a word opens no quoted title.
+    works, _ = compared_works(
+        "Two papers learn a network's architecture and its weights together (SWAT-NN and "
+        "'Simultaneous Weight and Architecture Optimization'). How do their approaches compare?"
+    )
+    assert works == ("SWAT-NN", "Simultaneous Weight and Architecture Optimization")
+    works, _ = compared_works("How does the original Graph HyperNetwork differ from the parameter predictor?")
+    assert works == ("original Graph HyperNetwork", "parameter predictor")
+    works, _ = compared_works(
+        "Both 'Wide Attention Is The Way' and 'Make Deep Networks Shallow Again' argue X."
+    )
+    assert works == ("Wide Attention Is The Way", "Make Deep Networks Shallow Again")
 
 
 def test_plan_carries_what_the_answer_must_contain() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.gather import Evidence
-from rag.answer.generate import list_answer, lookup_answer
+from rag.answer.generate import extractive_answer, list_answer, lookup_answer
 from rag.answer.plan import make_plan
 from rag.answer.support import SentenceEmbedder, SupportScorer
 from rag.answer.verify import verify_llm
@@ -57,6 +57,31 @@ def test_lookup_with_an_unknown_method_name_abstains(scorer: SupportScorer) -> N
     q = "Which paper introduces FooNetXL for echo cancellation?"
     ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
     assert lookup_answer(make_plan(q), ev, 0.2) == []
+
+
+def test_paraphrased_lookup_names_retrievals_first_paper_whatever_its_sentence_scores(
+    scorer: SupportScorer,
+) -> None:
+    # Whether to answer was decided before (stage 2½); a description in other words shares few
+    # words with any one sentence, so the lookup draft applies no sentence floor of its own.
+    q = "Is there work where an AlphaZero-like agent decides how a network's layers are normalised?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(make_plan(q), ev, 0.99)
+    assert out and {m for s in out for m in s.markers} == {1}
+
+
+def test_quantity_answer_quotes_the_sentence_naming_the_asked_measure(scorer: SupportScorer) -> None:
+    svhn = (
+        "Multi-digit Number Recognition from Street View Imagery",
+        "We evaluate this approach on the SVHN dataset and achieve over 96% accuracy in recognizing "
+        "complete street numbers. We show that on a per-digit recognition task, we improve upon the "
+        "state-of-the-art, achieving 97.84% accuracy. We also evaluate this approach on a harder dataset "
+        "of street number annotations and achieve over 90% accuracy.",
+    )
+    q = "What per-digit recognition accuracy did the deep CNN for reading house numbers reach?"
+    ev = evidence_for(q, scorer, [svhn], [(1, 1)])
+    out = extractive_answer(make_plan(q), ev, max_sentences=2, floor=0.0)
+    assert any("97.84%" in s.text for s in out)
 
 
 def test_list_names_every_matching_paper(scorer: SupportScorer) -> None:

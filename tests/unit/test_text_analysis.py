@@ -14,7 +14,7 @@ from rag.answer.question import (
     rule_based_standalone,
 )
 from rag.answer.sentences import split_sentences
-from rag.answer.terms import bare_numbers, content_terms, method_names, names_supported, numbers
+from rag.answer.terms import bare_numbers, content_terms, method_names, names_supported, numbers, singular
 
 
 def test_split_sentences_keeps_abbreviations_and_decimals() -> None:
@@ -53,6 +53,9 @@ def test_terms_numbers_names() -> None:
     assert names_supported("ByteNet reaches 30 BLEU", "the ByteNet model") is True
     assert names_supported("ByteNet reaches 30 BLEU", "an LSTM reaches 34.8 BLEU") is False
     assert names_supported("no names here", "anything") is True
+    # A name used for a resemblance is not what the text is about.
+    assert method_names("an AlphaZero-like agent and a BERT-style encoder built on D3Net") == {"d3net"}
+    assert singular(content_terms("32 CTs on 8 GPUs, with class loss")) == {"ct", "gpu", "class", "loss"}
 
 
 def test_clean_question() -> None:

@@ -1,0 +1,43 @@
+"""Which of the previous answer's papers a follow-up points at ("the second one", "the speech one")."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.question import cited_segments, referenced_marker
+
+LISTED = (
+    "Several do: (1) UniFormer reports Kinetics-400 results [1]; (2) Mamba-ND, which extends Mamba "
+    "to multi-dimensional data, is evaluated on HMDB-51 [2]; (3) the Delta Activation Layer paper "
+    "trains on UCF101 [3]."
+)
+NAME_FIRST = (
+    "Yes, two: Spikformer V2 [1] brings spiking self-attention to SNNs; and a paper on learning "
+    "synaptic delays [2], evaluated on speech benchmarks such as SHD."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "marker"),
+    [
+        ("Besides video, what else was the second one tested on?", LISTED, 2),
+        ("What about the first paper?", LISTED, 1),
+        ("And the latter?", LISTED, 3),
+        ("What did the former report?", LISTED, 1),
+        ("What does paper [3] use?", LISTED, 3),
+        ("What did reference 2 find?", LISTED, 2),
+        ("For the speech one, which neuron model did they use?", NAME_FIRST, 2),
+        ("What accuracy did it reach?", LISTED, None),  # "it": the answer's main paper
+        ("What about the fifth one?", LISTED, None),  # no such citation
+        ("And the second one?", "Mix-LN mixes Post-LN and Pre-LN [1].", None),  # one paper only
+        ("What about the video one?", LISTED, None),  # no cited text names it: not guessed
+    ],
+)
+def test_referenced_marker(question: str, answer: str, marker: int | None) -> None:
+    assert referenced_marker(question, answer) == marker
+
+
+def test_cited_segments_say_what_the_answer_said_about_each_paper() -> None:
+    segments = cited_segments(LISTED)
+    assert sorted(segments) == [1, 2, 3]
+    assert segments[2].startswith("(2) Mamba-ND") and "HMDB-51" in segments[2]
