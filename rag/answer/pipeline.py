@@ -357,12 +357,19 @@ class AnswerPipeline:
                 info = ModeInfo(requested, verified.generator, model, plan.kind, verified.fallback_reason,
                                 verified.repairs)  # fmt: skip
                 notice = None
+                sentences = verified.sentences
                 if verified.abstain and not verified.refused and verified.flagged:
+                    # The evidence passed the answer-or-abstain decision; only the model's wording
+                    # failed the check: answer with the sources' own sentences instead.
+                    draft = self._quote_draft(run, evidence)
+                    sentences = draft.sentences
+                    info = ModeInfo(requested, draft.generator if sentences else "llm", model, plan.kind,
+                                    "unverified")  # fmt: skip
                     notice = (
-                        "The model's answer could not be verified against the sources, so it was withheld."
+                        "The model's answer could not be verified against the sources, so it was withheld"
+                        + ("; showing the sources' sentences instead." if sentences else ".")
                     )
-                    info = ModeInfo(requested, "llm", model, plan.kind, "unverified")
-                answer = self._render(run, evidence, verified.sentences, info, flagged=verified.flagged,
+                answer = self._render(run, evidence, sentences, info, flagged=verified.flagged,
                                       notice=notice)  # fmt: skip
             except LLMError as exc:
                 log.warning("LLM failed: %s; falling back to the extractive answer", exc)

@@ -61,6 +61,8 @@ _LOOKUP = re.compile(
     r"|\b(remember|recall|once read|came across|read about|heard of) (a|an|one|some|the) "
     rf"(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     r"|\bwhich one (was|is) (it|that)\b|\bwhat (was|is) (it|that) called\b"
+    r"|\b(is there|are there|does the (collection|corpus) (contain|have|include)|do you have)"
+    r" (anything|something|any (research|papers?|works?|studies))\s+(on|about|regarding|where|that)\b"
     rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b",
     re.IGNORECASE,
 )

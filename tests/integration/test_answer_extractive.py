@@ -136,3 +136,25 @@ def test_async_api(full_assistant: Assistant) -> None:
     import asyncio
 
     asyncio.run(_aask(full_assistant))
+
+
+def test_unverifiable_model_reply_falls_back_to_the_sources_sentences(
+    full_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evidence answers the question (stage 2½ said so); the model's reply does not rest on
+    it: the answer is quoted from the sources instead, and says why."""
+    from collections.abc import Iterator
+
+    from rag.answer.pipeline import AnswerPipeline
+
+    def made_up(self: AnswerPipeline, run: object, evidence: object) -> Iterator[str]:
+        yield "Bananas are yellow and ripen in 3 days [1]. Penguins cannot fly [2]."
+
+    monkeypatch.setattr(AnswerPipeline, "_generate_llm", made_up)
+    answer = full_assistant.ask(
+        "How many parameters does the complex-valued AEC network built on D3Net blocks have?", mode="llm"
+    )
+    _check_contract(answer)
+    assert not answer.abstained and "354K" in answer.text and "Bananas" not in answer.text
+    assert answer.mode.fallback_reason == "unverified" and answer.mode.generator == "extractive"
+    assert answer.notice and "showing the sources' sentences instead" in answer.notice

@@ -158,3 +158,20 @@ def test_id_lists_beyond_sqlite_limits_are_batched(tmp_path: Path) -> None:
     assert nearest[0][0] == ids[7] and abs(nearest[0][1] - 1.0) < 1e-4
     store.delete(ids)
     assert store.count() == 0
+
+
+def test_hnsw_search_is_wide_enough_to_be_repeatable(tmp_path: Path) -> None:
+    """New collections search with SEARCH_EF, and an older collection is widened on open (at
+    Chroma's default the 30th-40th neighbours differed between runs)."""
+    import chromadb
+
+    from rag.index.vector_store import SEARCH_EF, ChromaStore
+
+    fresh = ChromaStore(Settings(data_dir=tmp_path / "new", progress=False))
+    assert fresh._collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    old = Settings(data_dir=tmp_path / "old", progress=False)
+    client = chromadb.PersistentClient(path=str(old.chroma_path))
+    client.get_or_create_collection(old.chroma.collection, metadata={"hnsw:space": "cosine"})
+    assert client.get_collection(old.chroma.collection).configuration["hnsw"]["ef_search"] < SEARCH_EF
+    store = ChromaStore(old)
+    assert store._collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
