@@ -269,11 +269,13 @@ def relevance_gate(
     if (
         plan is not None
         and plan.kind in _STANDALONE_VALUE_KINDS
+        and ((plan.quantity and plan.target) or plan.item)
         and calibrated.features.get("value_gap", 0.0) >= 1.0
     ):
         # The answer would have to state a value (or name an item), and the papers the question
         # is about have none anywhere near the words naming it: whatever number we quoted would
-        # be another measure's.
+        # be another measure's. Only when the plan read those words: "How long does X take?"
+        # names none, and the abstract may say "less than a second".
         return replace(calibrated, answerable=False, reason=_value_reason(plan), rule="relevance")
     if plan is not None and plan.kind == "followup" and plan.focus:
         min_relevance *= FOLLOWUP_RELAXATION

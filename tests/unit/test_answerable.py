@@ -19,8 +19,10 @@ from rag.answer.answerable import (
     subjects,
     value_gap,
 )
+from rag.answer.gather import Evidence
 from rag.answer.plan import make_plan
 from rag.answer.support import SupportScorer
+from rag.types import ChunkHit
 from tests.unit.test_citations import AEC, MIXLN
 from tests.unit.test_plan_stages import evidence_for, scorer  # noqa: F401  (fixture)
 
@@ -84,14 +86,24 @@ def test_names_missing_and_only_instructions(scorer: SupportScorer) -> None:  # 
     assert features(make_plan(q), evidence_for(q, scorer, [MIXLN], [(1, 1)]))["only_instructions"] == 0.0
 
 
+def _with_dense(evidence: Evidence, similarity: float = 0.75) -> Evidence:
+    """Hand-made evidence with the dense similarity real retrieval always gives its top paper
+    (0.75: a typical answerable question's on the bundled corpus)."""
+    for result in evidence.results:
+        result.chunks = [
+            ChunkHit(f"{result.paper_id}:h:0", result.paper_id, "", 0.03, dense_score=similarity)
+        ]
+    return evidence
+
+
 def test_decision_answers_a_reported_number_and_abstains_with_a_reason(
     scorer: SupportScorer,  # noqa: F811
 ) -> None:
     q = "How many parameters does the D3Net AEC network have?"
-    ok = decide(make_plan(q), evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)]))
+    ok = decide(make_plan(q), _with_dense(evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])))
     assert ok.answerable and ok.reason is None and set(ok.features) == set(FEATURES)
     q = "How many training tokens were used to pre-train the Mix-LN models?"
-    no = decide(make_plan(q), evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)]))
+    no = decide(make_plan(q), _with_dense(evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])))
     assert not no.answerable and no.probability < no.threshold
     assert no.reason == "the papers found do not report the training tokens in their abstracts"
 
