@@ -141,10 +141,10 @@ def embed_sample(corpus: list[Path], n_chunks: int, n_queries: int = 50) -> dict
 
 
 def small_update(data_dir: Path, n: int) -> dict[str, Any]:
-    """The fixed cost of a small incremental ingest into a big index: add ``n`` new synthetic
-    papers (``ingest`` re-reads every chunk's metadata and rebuilds BM25 over the whole
-    collection), then remove them again (``delete_papers``; the index ends with the same papers
-    it started with)."""
+    """The cost of an incremental ingest into a big index: add ``n`` new synthetic papers, then
+    remove them again (``delete_papers``; the index ends with the same papers it started with).
+    With the Tantivy lexical backend both touch only those papers' chunks; with bm25s each
+    rebuilds BM25 over the whole collection."""
     import json
     import tempfile
 

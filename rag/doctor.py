@@ -52,6 +52,7 @@ KEY_PACKAGES = (
     "numpy",
     "tiktoken",
     "bm25s",
+    "tantivy",
 )
 #: Below this much free space in ``data_dir`` the disk check warns (the default model alone
 #: is ~1.1 GB once assembled).
@@ -883,7 +884,7 @@ def _index_row(settings: Settings, client: Any, collection_name: str) -> Check:
         dim = len(stored[0]) if stored is not None and len(stored) else None
     generation = read_stamp(collection.metadata)
     records = _paper_records(settings)
-    lexical = published_stamp(settings.index_dir)
+    lexical = published_stamp(settings.index_dir, settings.retrieval.lexical_backend)
     data = {
         "collection": collection_name,
         "chunks": chunks,

@@ -123,6 +123,10 @@ class RetrievalSettings(BaseModel):
     """Candidate generation and fusion."""
 
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    #: The lexical (BM25) engine: ``tantivy`` changes in place (an ingest touches only its
+    #: papers) and is shared by processes through memory-mapped files; ``bm25s`` is rebuilt
+    #: from every chunk on each ingest and loaded whole by each process.
+    lexical_backend: Literal["tantivy", "bm25s"] = "tantivy"
     k: int = 5
     candidates: int = 40
     rrf_k: int = 60

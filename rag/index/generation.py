@@ -5,18 +5,24 @@ This module is the one place that knows the protocol:
 * The Chroma collection's metadata key :data:`GENERATION_KEY` holds the stamp of the last
   completed write (an ingest or a deletion), or ``dirty-<id>`` while one is under way; a killed
   writer leaves it dirty.
-* Each BM25 build is published as the folder ``gen-<stamp>`` under the index folder, named by
-  the file ``CURRENT`` (see :meth:`rag.index.lexical.LexicalIndex.save`).
+* The lexical index records the stamp it was published for: the bm25s backend publishes each
+  build as the folder ``gen-<stamp>`` named by the file ``CURRENT``; the Tantivy backend writes
+  the file ``tantivy/STAMP`` after each commit (:mod:`rag.index.lexical`).
+* While a write is under way, the ingest journal (:mod:`rag.index.journal`) lists the chunks
+  whose lexical entries may lag behind Chroma, so an incremental backend re-syncs just those
+  after a kill.
 * A reader serves the published BM25 index only when its stamp equals the collection's; if
-  they differ (a write finished elsewhere, or a kill left the collection dirty) it rebuilds BM25
-  from Chroma under the index lock and stamps the collection with the new build.
+  they differ (a write finished elsewhere, or a kill left the collection dirty) it repairs the
+  lexical index under the index lock (from the journal, or rebuilt from Chroma) and stamps the
+  collection with the result.
 
 Only :class:`rag.index.vector_store.ChromaStore` reads and writes the collection's stamp; only
-:class:`rag.index.lexical.LexicalIndex` writes ``CURRENT``.
+the lexical backends write ``CURRENT`` and ``STAMP``.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +32,8 @@ GENERATION_KEY = "scholium_generation"
 DIRTY_PREFIX = "dirty-"
 POINTER = "CURRENT"
 FOLDER_PREFIX = "gen-"
+STAMP_FILE = "STAMP"
+TANTIVY_FOLDER = "tantivy"
 
 
 def new_stamp() -> str:
@@ -61,10 +69,30 @@ def folder_name(stamp: str) -> str:
     return f"{FOLDER_PREFIX}{stamp}"
 
 
-def published_stamp(index_dir: Path) -> str | None:
-    """The stamp of the BM25 build ``CURRENT`` points at, or ``None`` if none is published."""
+def published_stamp(index_dir: Path, backend: str = "bm25s") -> str | None:
+    """The stamp of the published lexical index of ``backend``, or ``None`` if none is published."""
+    if backend == "tantivy":
+        return read_stamp_file(index_dir / TANTIVY_FOLDER)
     try:
         name = (index_dir / POINTER).read_text().strip()
     except OSError:
         return None
     return name.removeprefix(FOLDER_PREFIX) or None
+
+
+def read_stamp_file(folder: Path) -> str | None:
+    """The stamp in ``folder``'s ``STAMP`` file, or ``None``."""
+    try:
+        return (folder / STAMP_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def write_stamp_file(folder: Path, stamp: str) -> None:
+    """Atomically (and durably) replace ``folder``'s ``STAMP`` file with ``stamp``."""
+    tmp = folder / f".{STAMP_FILE}.tmp"
+    with tmp.open("w") as handle:
+        handle.write(stamp)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / STAMP_FILE)

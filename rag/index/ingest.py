@@ -2,11 +2,14 @@
 
 Order of writes, chosen so that a kill at any point leaves a usable index (the stamps are
 :mod:`rag.index.generation`'s protocol):
-1. the collection is stamped ``dirty-<id>``;
+1. the chunk ids about to change are journalled (:mod:`rag.index.journal`) and the collection
+   is stamped ``dirty-<id>``;
 2. new chunks are embedded and upserted (chunk ids carry the content hash, so re-running is
    harmless), then chunks of changed/removed papers are deleted;
-3. the BM25 index is rebuilt from Chroma and published atomically, and the collection is
-   stamped with the same id. A reader that finds the stamps differ rebuilds BM25 itself.
+3. the lexical index is brought in line (the incremental Tantivy backend re-syncs only the
+   journalled chunks; bm25s is rebuilt from Chroma) and published atomically, and the
+   collection is stamped with the same id. A reader that finds the stamps differ repairs the
+   lexical index itself.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from tqdm import tqdm
 from ..corpus import load_corpus
 from ..types import Paper
 from .chunking import Chunker, embed_text, paper_metadata, paper_of
-from .generation import is_complete, new_stamp
+from .generation import is_complete
+from .journal import read as read_journal
+from .lexical import LexicalRow
 from .lock import index_lock
 from .metadata import meta_list
 from .store import ScholiumIndex
@@ -53,15 +58,18 @@ class IngestReport:
         return asdict(self)
 
 
-def _papers_in_index(store: ChromaStore, incoming: set[str]) -> dict[str, tuple[tuple[str, ...], list[str]]]:
-    """paper id → (its source files, all its chunk ids).
+def _papers_in_index(
+    store: ChromaStore, incoming: set[str], *, every: bool = False
+) -> dict[str, tuple[tuple[str, ...], list[str]]]:
+    """paper id → (its source files, all its chunk ids), for the ``incoming`` papers that are
+    indexed (``every``: for all indexed papers, which reads every chunk id).
 
     Reads ids only (paper id and content hash are in the chunk id); source files are read
     for papers of this ingest that are already indexed, from one chunk each (a paper's chunks
     are always relabelled together).
     """
     chunks: dict[str, list[str]] = {}
-    for chunk in store.chunk_ids():
+    for chunk in store.chunk_ids() if every else store.chunk_ids_of(incoming):
         chunks.setdefault(paper_of(chunk), []).append(chunk)
     stored = store.get([ids[0] for pid, ids in chunks.items() if pid in incoming])
     out: dict[str, tuple[tuple[str, ...], list[str]]] = {}
@@ -100,7 +108,7 @@ def ingest(
 
     with index_lock(settings.index_dir):
         store = index.chroma
-        existing = _papers_in_index(store, {p.id for p in papers})
+        existing = _papers_in_index(store, {p.id for p in papers}, every=prune)
         todo: list[Paper] = []
         stale: list[str] = []
         relabel: list[tuple[Paper, list[str]]] = []
@@ -130,12 +138,15 @@ def ingest(
                     report.papers_removed += 1
                     stale.extend(ids)
 
-        if todo or stale or relabel:
-            store.mark_dirty()
-        index.papers.upsert(papers)
         clock = time.perf_counter()
         nodes = index_chunker(index).chunk(todo)
         report.seconds["chunk"] = time.perf_counter() - clock
+        if todo or stale or relabel:
+            changing = [n.node_id for n in nodes] + [c for _, ids in relabel for c in ids] + stale
+            index.begin_write(changing)
+        index.papers.upsert(papers)
+        # The lexical rows of this ingest's chunks, so they need not be read back from Chroma.
+        written = {n.node_id: LexicalRow.from_chunk(n.node_id, n.text, n.metadata) for n in nodes}
         # A re-run after a kill finds some of these chunks already stored: skip them.
         present = store.existing([n.node_id for n in nodes])
         nodes = [n for n in nodes if n.node_id not in present]
@@ -148,14 +159,19 @@ def ingest(
             removed = {paper_of(c) for c in stale} - {p.id for p in papers}
             index.papers.delete(removed)
         clock = time.perf_counter()
-        if todo or stale or relabel or not is_complete(store.generation):
-            index.rebuild_lexical(new_stamp())
+        if todo or stale or relabel or not is_complete(store.generation) or journal_pending(index):
+            index.publish_lexical(written)
         else:
-            index.lexical  # noqa: B018  (verifies/repairs the published BM25 index)
+            index.lexical  # noqa: B018  (verifies/repairs the published lexical index)
         report.seconds["lexical"] = time.perf_counter() - clock
         report.chunks_total = store.count()
     log.info("ingest done: %s", {k: v for k, v in report.to_dict().items() if k != "warnings"})
     return report
+
+
+def journal_pending(index: ScholiumIndex) -> bool:
+    """Whether a killed write left its journal (its chunks may still lag in the lexical index)."""
+    return read_journal(index.settings.index_dir) is not None
 
 
 def index_chunker(index: ScholiumIndex) -> Chunker:
@@ -206,10 +222,10 @@ def delete_papers(index: ScholiumIndex, paper_ids: list[str]) -> int:
     """Remove papers (all their chunks) from the index; returns the number of chunks removed."""
     with index_lock(index.settings.index_dir):
         wanted = set(paper_ids)
-        ids = [c for c in index.chroma.chunk_ids() if paper_of(c) in wanted]
+        ids = index.chroma.chunk_ids_of(wanted)
         if ids:
-            index.chroma.mark_dirty()
+            index.begin_write(ids, "delete")
             index.chroma.delete(ids)
         index.papers.delete(wanted)
-        index.rebuild_lexical(new_stamp())
+        index.publish_lexical()
     return len(ids)

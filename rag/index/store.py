@@ -12,27 +12,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from types import TracebackType
-from typing import Any
 
 import httpx
 from chromadb.errors import InternalError, NotFoundError
 
 from ..embeddings import Embedder, build_embed_model
 from ..settings import Settings
-from . import vector_store
-from .generation import is_complete, new_stamp
-from .ids import paper_of
-from .lexical import LexicalIndex
+from . import journal, vector_store
+from .generation import dirty_stamp, is_complete, new_stamp, published_stamp
+from .lexical import Backend, IncrementalLexicalIndex, LexicalIndex, LexicalRow
+from .lexical import build as build_lexical
+from .lexical import load as load_lexical
 from .lock import IndexBusy, index_lock
 from .papers import PaperStore
 from .vector_store import ChromaStore, VectorStoreUnavailable
 
 log = logging.getLogger(__name__)
-LEXICAL_META_KEYS = ("paper_id", "sources", "year", "categories", "authors", "venue")
 # Server mode: how often a reader re-reads the collection's ingest stamp from the server.
 GENERATION_RECHECK_S = 2.0
 
@@ -144,7 +143,7 @@ class ScholiumIndex:
 
     @property
     def lexical(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from Chroma if it does not match the collection.
+        """The lexical (BM25) index, repaired if it does not match the collection.
 
         Thread-safe. While another process ingests (the collection is stamped ``dirty-…``),
         the published index is served as it is, loaded once (not once per query), until the
@@ -155,12 +154,12 @@ class ScholiumIndex:
         current = self._lexical
         if current is not None and self._serves(current, generation):
             return current
-        with self._lexical_lock:  # one thread loads or rebuilds; the others then reuse it
+        with self._lexical_lock:  # one thread loads or repairs; the others then reuse it
             generation = self.chroma.generation
             current = self._lexical
             if current is not None and self._serves(current, generation):
                 return current
-            loaded = LexicalIndex.load(self.settings.index_dir)
+            loaded = load_lexical(self.lexical_backend, self.settings.index_dir)
             if loaded is not None and generation is not None and loaded.stamp == generation:
                 self._lexical, self._lexical_for = loaded, generation
                 return loaded
@@ -168,46 +167,90 @@ class ScholiumIndex:
                 with index_lock(self.settings.index_dir):
                     if generation is not None and not is_complete(generation):
                         log.warning("the last ingest did not finish; run `scholium ingest` to complete it")
-                    self._lexical = self.rebuild_lexical()
+                    self._lexical = self.publish_lexical()
                     self._lexical_for = self._lexical.stamp
             except IndexBusy:
                 # An ingest is writing right now: serve what is published (or an in-memory
                 # build) and pick up the new generation when it lands.
-                self._lexical = loaded or current or self._build_lexical(new_stamp())
+                self._lexical = (
+                    loaded or current or build_lexical(self.lexical_backend, None, self._rows(), new_stamp())
+                )
                 self._lexical_for = generation
             return self._lexical
+
+    @property
+    def lexical_backend(self) -> Backend:
+        """Which lexical engine this index uses (``retrieval.lexical_backend``)."""
+        return self.settings.retrieval.lexical_backend
 
     def _serves(self, index: LexicalIndex, generation: str | None) -> bool:
         """Whether ``index`` is the one to use for the collection's ``generation``."""
         return generation is not None and generation in (index.stamp, self._lexical_for)
 
-    def rebuild_lexical(self, stamp: str | None = None) -> LexicalIndex:
-        """Rebuild BM25 from the chunks in Chroma, publish it and stamp the collection.
+    def begin_write(self, chunk_ids: Iterable[str], note: str = "") -> None:
+        """Before changing ``chunk_ids`` in Chroma: journal them and stamp the collection dirty.
 
-        The caller holds the index lock.
+        The caller holds the index lock and finishes with :meth:`publish_lexical`.
         """
-        current = self.chroma.generation
-        stamp = stamp or (current if current is not None and is_complete(current) else new_stamp())
-        index = self._build_lexical(stamp)
-        index.save(self.settings.index_dir)
-        if current != stamp:
+        generation = self.chroma.generation
+        published = published_stamp(self.settings.index_dir, self.lexical_backend)
+        dirty = dirty_stamp(note)
+        journal.begin(
+            self.settings.index_dir,
+            generation=generation,
+            published=published,
+            dirty=dirty,
+            chunk_ids=chunk_ids,
+        )
+        self.chroma.set_generation(dirty)
+
+    def publish_lexical(self, known: Mapping[str, LexicalRow] | None = None) -> LexicalIndex:
+        """Bring the lexical index in line with Chroma, publish it and stamp the collection.
+
+        An incremental backend re-syncs only the chunks the journal lists, when the journal
+        covers the gap (:meth:`rag.index.journal.Journal.covers`); otherwise the index is
+        rebuilt from every chunk in Chroma. ``known``: rows the caller just wrote to Chroma
+        (an ingest's chunks), used instead of reading them back. The caller holds the index lock.
+        """
+        root = self.settings.index_dir
+        generation = self.chroma.generation
+        pending = journal.read(root)
+        published = load_lexical(self.lexical_backend, root)
+        if pending is not None:
+            stamp = pending.target
+        elif generation is not None and is_complete(generation):
+            stamp = generation
+        else:
+            stamp = new_stamp()
+        if (
+            isinstance(published, IncrementalLexicalIndex)
+            and pending is not None
+            and pending.covers(generation, published.stamp)
+        ):
+            ids = list(pending.chunk_ids)
+            known = known or {}
+            stored = self.chroma.get([c for c in ids if c not in known])
+            rows = [
+                known[c] if c in known else LexicalRow.from_chunk(c, *stored[c])
+                for c in ids
+                if c in known or c in stored
+            ]
+            index = published.apply(rows, [c for c in ids if c not in known and c not in stored], stamp)
+            log.info("lexical index: %d chunks re-synced from the journal", len(ids))
+        else:
+            index = build_lexical(self.lexical_backend, root, self._rows(), stamp)
+            log.info("lexical index rebuilt from Chroma: %d chunks", len(index))
+        if generation != stamp:
             self.chroma.set_generation(stamp)
+        journal.clear(root)
         self._lexical = index
         return index
 
-    def _build_lexical(self, stamp: str) -> LexicalIndex:
-        ids: list[str] = []
-        texts: list[str] = []
-        meta: list[dict[str, Any]] = []
+    def _rows(self) -> Iterator[LexicalRow]:
+        """Every chunk in Chroma as a lexical row."""
         for page_ids, docs, metas in self.chroma.iter_documents():
-            for chunk, doc, m in zip(page_ids, docs, metas, strict=True):
-                m = dict(m or {})
-                ids.append(chunk)
-                texts.append(f"{m.get('title', '')}\n{doc or ''}")
-                row = {k: m[k] for k in LEXICAL_META_KEYS if k in m}
-                row.setdefault("paper_id", paper_of(chunk))
-                meta.append(row)
-        return LexicalIndex.build(ids, texts, meta, stamp)
+            for chunk, doc, meta in zip(page_ids, docs, metas, strict=True):
+                yield LexicalRow.from_chunk(chunk, doc, meta)
 
     def forget_lexical(self) -> None:
         """Drop the in-memory BM25 index so the next use reloads it."""

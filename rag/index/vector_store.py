@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -192,6 +192,17 @@ class ChromaStore:
         """Number of chunks stored."""
         return self._collection.count()
 
+    def chunk_ids_of(self, paper_ids: Iterable[str], batch: int = ID_BATCH) -> list[str]:
+        """The chunk ids of the given papers (a metadata lookup: its cost follows the number
+        of papers asked about, not the size of the collection)."""
+        wanted = sorted(set(paper_ids))
+        out: list[str] = []
+        for start in range(0, len(wanted), batch):
+            part = wanted[start : start + batch]
+            where: dict[str, Any] = {"paper_id": {"$in": part}} if len(part) > 1 else {"paper_id": part[0]}
+            out.extend(self._collection.get(where=where, include=[])["ids"])  # type: ignore[dict-item]
+        return out
+
     def chunk_ids(self, page: int = 20000) -> list[str]:
         """Every chunk id (ids only: much cheaper than reading metadata)."""
         out: list[str] = []
@@ -275,9 +286,11 @@ class ChromaStore:
         """Stamp of the last completed write ("dirty-…" while one is under way)."""
         return read_stamp(self._collection.metadata)
 
-    def mark_dirty(self, note: str = "") -> None:
-        """Record that a write is under way (before any chunk changes)."""
-        self.set_generation(dirty_stamp(note))
+    def mark_dirty(self, note: str = "") -> str:
+        """Record that a write is under way (before any chunk changes); returns the dirty stamp."""
+        stamp = dirty_stamp(note)
+        self.set_generation(stamp)
+        return stamp
 
     def set_generation(self, stamp: str) -> None:
         """Record ``stamp`` as the collection's ingest stamp."""

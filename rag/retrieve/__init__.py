@@ -1,6 +1,6 @@
 """Retrieval: dense + lexical candidates, fused and grouped to one result per paper."""
 
-from .filters import SearchFilters
+from ..index.filters import SearchFilters
 from .fusion import reciprocal_rank_fusion
 from .retriever import HybridRetriever, Mode, RetrievalTrace
 

@@ -6,12 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-
+from ..index.filters import SearchFilters
 from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..types import ChunkHit, SearchResult
-from .filters import SearchFilters
 from .fusion import reciprocal_rank_fusion
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -50,12 +48,11 @@ class HybridRetriever:
         else:
             lexical = self.index.lexical
             wide = chroma.nearest(vector, n * self.oversample)
-            hits = [(c, s) for c, s in wide if filters.matches(lexical.meta_of(c))][:n]
+            keep = lexical.passing([c for c, _ in wide], filters)
+            hits = [(c, s) for c, s in wide if c in keep][:n]
             if len(hits) < n and len(wide) == n * self.oversample:
-                papers = None
-                if filters.needs_papers:  # the rows that pass: the mask the lexical stage caches
-                    rows = np.flatnonzero(lexical.mask(filters.matches, key=filters))
-                    papers = sorted({str(lexical.meta[i].get("paper_id")) for i in rows})
+                # Chroma cannot match part of a name: the papers that pass come from the lexical index.
+                papers = lexical.paper_ids(filters) if filters.needs_papers else None
                 where = filters.to_where(papers)
                 hits = chroma.nearest(vector, n, where)
         trace.timings["dense"] = time.perf_counter() - clock
@@ -66,9 +63,7 @@ class HybridRetriever:
     ) -> list[tuple[str, float]]:
         """Top ``n`` chunks by BM25."""
         clock = time.perf_counter()
-        lexical = self.index.lexical
-        mask = None if filters.empty else lexical.mask(filters.matches, key=filters)
-        hits = lexical.search(query, n, mask=mask)
+        hits = self.index.lexical.search(query, n, None if filters.empty else filters)
         trace.timings["lexical"] = time.perf_counter() - clock
         return hits
 

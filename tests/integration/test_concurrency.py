@@ -188,4 +188,4 @@ def test_ingest_in_another_process_while_answering(
     stats = assistant.stats()
     assert stats["papers"] == 30 and stats["generation"] != generation
     assert assistant.index.lexical.stamp == stats["generation"]
-    assert len(assistant.index.lexical.chunk_ids) == stats["chunks"]
+    assert len(assistant.index.lexical.chunk_ids()) == stats["chunks"]

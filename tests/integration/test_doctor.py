@@ -20,7 +20,7 @@ from rag.doctor import Check, exit_code, render_table, run_checks
 from rag.generate.launch import PROFILE_FILE
 from rag.generate.local_server import free_port
 from rag.generate.model_files import ModelNotInstalled, resolve_gguf
-from rag.index.generation import GENERATION_KEY
+from rag.index.generation import GENERATION_KEY, published_stamp
 from tests.support.chroma import ChromaServer
 
 pytestmark = pytest.mark.integration
@@ -42,7 +42,7 @@ def index_state(settings: Settings) -> dict[str, Any]:
         "collections": names,
         "count": collection.count(),
         "generation": (collection.metadata or {}).get(GENERATION_KEY),
-        "lexical": (settings.index_dir / "CURRENT").read_text(),
+        "lexical": published_stamp(settings.index_dir, settings.retrieval.lexical_backend),
     }
 
 

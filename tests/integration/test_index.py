@@ -28,7 +28,7 @@ def test_full_corpus_stats(full_assistant: Assistant) -> None:
     stats = full_assistant.stats()
     assert stats["papers"] == 260
     assert stats["chunks"] == full_assistant.index.chroma.count() > 260
-    assert len(full_assistant.index.lexical.chunk_ids) == stats["chunks"]
+    assert len(full_assistant.index.lexical.chunk_ids()) == stats["chunks"]
     assert full_assistant.papers(["p0aa1fb059b0f"])["p0aa1fb059b0f"].title.startswith("Mix-LN")
 
 
@@ -73,7 +73,7 @@ def test_prune_and_delete(small_settings: Settings, real_papers: list[Paper], tm
     removed = assistant.delete([real_papers[0].id])
     assert removed > 0 and assistant.stats()["papers"] == 3
     assert real_papers[0].id not in {paper_id for paper_id in assistant.papers([real_papers[0].id])}
-    assert all(not c.startswith(real_papers[0].id) for c in assistant.index.lexical.chunk_ids)
+    assert all(not c.startswith(real_papers[0].id) for c in assistant.index.lexical.chunk_ids())
 
 
 def test_same_paper_from_a_second_file_only_relabels(
@@ -112,7 +112,7 @@ def test_killed_ingest_leaves_a_consistent_index(tmp_path: Path, real_papers: li
         chunks = _chunk_ids(assistant)
         assert len(chunks) == len(set(chunks))
         # The lexical index is repaired to match Chroma exactly, and search works.
-        assert sorted(assistant.index.lexical.chunk_ids) == chunks
+        assert sorted(assistant.index.lexical.chunk_ids()) == chunks
         if chunks:
             assert assistant.search("neural network", k=3)
     report = Assistant(settings).ingest()
@@ -122,12 +122,79 @@ def test_killed_ingest_leaves_a_consistent_index(tmp_path: Path, real_papers: li
     again = assistant.ingest()
     assert again.chunks_embedded == 0
     chunks = _chunk_ids(assistant)
-    assert sorted(assistant.index.lexical.chunk_ids) == chunks
+    assert sorted(assistant.index.lexical.chunk_ids()) == chunks
     # every paper's chunks come from one content version and are complete (0..n-1)
     by_paper: dict[str, list[int]] = {}
     for chunk in chunks:
         by_paper.setdefault(chunk.split(":")[0], []).append(int(chunk.split(":")[2]))
     assert all(sorted(v) == list(range(len(v))) for v in by_paper.values())
+
+
+def test_ingest_indexes_lexically_what_chroma_stores(
+    small_settings: Settings, real_papers: list[Paper]
+) -> None:
+    """An ingest hands the lexical index the rows of the chunks it wrote (not read back from
+    Chroma): they must be exactly the rows Chroma's records give."""
+    from rag.corpus import load_corpus
+    from rag.index.ingest import index_chunker
+    from rag.index.lexical import LexicalRow
+
+    assistant = Assistant(small_settings)
+    assistant.ingest()
+    papers = load_corpus(list(small_settings.corpus.paths)).papers
+    assert [p.id for p in papers] == [p.id for p in real_papers[:6]]
+    nodes = index_chunker(assistant.index).chunk(list(papers))
+    stored = assistant.index.chroma.get([n.node_id for n in nodes])
+    assert len(stored) == len(nodes)
+    for node in nodes:
+        assert LexicalRow.from_chunk(node.node_id, node.text, node.metadata) == LexicalRow.from_chunk(
+            node.node_id, *stored[node.node_id]
+        )
+
+
+def test_write_killed_before_the_lexical_commit_is_resynced_from_the_journal(
+    small_settings: Settings, real_papers: list[Paper], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma has the new papers, the Tantivy index does not: the next reader re-syncs just the
+    journalled chunks (no rebuild from every chunk); if something else stamped the collection
+    since, the journal is not trusted and the index is rebuilt."""
+    from rag.index import store as store_module
+    from rag.index.store import ScholiumIndex
+
+    settings = small_settings.with_overrides(retrieval={"lexical_backend": "tantivy"})
+    first = write_listing(tmp_path / "first.txt", real_papers[:4])
+    Assistant(settings).ingest([first])
+
+    def killed(self: ScholiumIndex, *args: object) -> None:
+        raise SystemExit("killed before the lexical commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ScholiumIndex, "publish_lexical", killed)
+        with pytest.raises(SystemExit):
+            Assistant(settings).ingest([write_listing(tmp_path / "more.txt", real_papers[4:6])])
+
+    builds: list[str] = []
+    real_build = store_module.build_lexical
+
+    def counting_build(*args: object, **kwargs: object) -> object:
+        builds.append("build")
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module, "build_lexical", counting_build)
+    assistant = Assistant(settings, auto_ingest=False)
+    assert sorted(assistant.index.lexical.chunk_ids()) == _chunk_ids(assistant)
+    assert builds == []  # re-synced from the journal
+    assert assistant.search(real_papers[5].title, k=1, mode="lexical")[0].paper_id == real_papers[5].id
+    assert not (settings.index_dir / "PENDING.json").exists()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ScholiumIndex, "publish_lexical", killed)
+        with pytest.raises(SystemExit):
+            Assistant(settings).delete([real_papers[0].id])
+    Assistant(settings, auto_ingest=False).index.chroma.mark_dirty("repaired")  # e.g. a Chroma repair
+    assistant = Assistant(settings, auto_ingest=False)
+    assert sorted(assistant.index.lexical.chunk_ids()) == _chunk_ids(assistant)
+    assert builds == ["build"]  # the journal no longer described the gap
 
 
 def test_id_lists_beyond_sqlite_limits_are_batched(tmp_path: Path) -> None:

@@ -59,11 +59,11 @@ def test_filtered_dense_search_agrees_with_chromas_where(
     monkeypatch.setattr(retriever, "oversample", oversample)
     source = full_assistant.source_files()[0]
     filters = SearchFilters(source=source)
-    lexical = full_assistant.index.lexical
     for row in _labelled()[:8]:
         query = str(row["question"])
         hits = retriever.dense(query, 20, filters, RetrievalTrace())
-        assert hits and all(filters.matches(lexical.meta_of(c)) for c, _ in hits)
+        stored = full_assistant.index.chroma.get([c for c, _ in hits])
+        assert hits and all(filters.matches(stored[c][1]) for c, _ in hits)
         vector = full_assistant.index.embed_model.get_query_embedding(query)
         reference = full_assistant.index.chroma.nearest(vector, 20, filters.to_where())
         assert [c for c, _ in hits] == [c for c, _ in reference]

@@ -1,8 +1,9 @@
-"""BM25 over the same chunks as Chroma (bm25s), persisted next to it.
+"""BM25 with bm25s (sparse matrices in memory), rebuilt whole on every change.
 
 Each build is written to a fresh ``gen-<stamp>`` folder and published by atomically
 replacing the ``CURRENT`` pointer, so a reader never sees a half-written index and a killed
 build leaves the previous one in place (the stamp protocol: :mod:`rag.index.generation`).
+Every reader loads the chunk ids and filter fields of all rows (the matrices are mmapped).
 """
 
 from __future__ import annotations
@@ -10,87 +11,108 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import bm25s
 import numpy as np
-import Stemmer
 
-from .generation import FOLDER_PREFIX, POINTER, folder_name
-
-STOPWORDS = "en"
-_stemmer = Stemmer.Stemmer("english")
-
-
-def tokenize(texts: list[str]) -> Any:
-    """bm25s tokens for ``texts`` (lower-cased, English stop words removed, stemmed)."""
-    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=_stemmer, show_progress=False)
+from ..filters import SearchFilters
+from ..generation import FOLDER_PREFIX, POINTER, folder_name
+from . import LexicalRow
+from .analysis import tokenize
 
 
 @dataclass
-class LexicalIndex:
-    """A BM25 index, the chunk id of each row and a few filterable fields per row."""
+class Bm25sIndex:
+    """A BM25 index, the chunk id of each row and the filter fields of each row."""
 
     retriever: bm25s.BM25
-    chunk_ids: list[str]
+    ids: list[str]
     meta: list[dict[str, Any]]
     stamp: str
     _rows: dict[str, int] | None = field(default=None, init=False, repr=False)
     _masks: dict[Hashable, np.ndarray[Any, Any]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
-    def build(
-        cls, chunk_ids: list[str], texts: list[str], meta: list[dict[str, Any]], stamp: str
-    ) -> LexicalIndex:
-        """Index ``texts`` (one per chunk)."""
+    def build(cls, root: Path | None, rows: Iterable[LexicalRow], stamp: str) -> Bm25sIndex:
+        """Index ``rows`` and publish the result under ``root`` (``None``: in memory only)."""
+        ids: list[str] = []
+        texts: list[str] = []
+        meta: list[dict[str, Any]] = []
+        for row in rows:
+            ids.append(row.chunk_id)
+            texts.append(row.text)
+            meta.append(row.meta)
         retriever = bm25s.BM25()
         if texts:
             retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, chunk_ids, meta, stamp)
+        index = cls(retriever, ids, meta, stamp)
+        if root is not None:
+            index._save(root)
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id in the index."""
+        return list(self.ids)
 
     def meta_of(self, chunk_id: str) -> dict[str, Any]:
-        """The filterable fields of a chunk (empty if it is not in this index)."""
+        """The filter fields of a chunk (empty if it is not in this index)."""
         if self._rows is None:
-            self._rows = {c: i for i, c in enumerate(self.chunk_ids)}
+            self._rows = {c: i for i, c in enumerate(self.ids)}
         row = self._rows.get(chunk_id)
         return self.meta[row] if row is not None else {}
 
-    def mask(self, keep: Callable[[dict[str, Any]], bool], *, key: Hashable) -> np.ndarray[Any, Any]:
-        """A 0/1 weight per row (``keep(meta)``), cached under ``key`` for this generation."""
-        cached = self._masks.get(key)
+    def mask(self, filters: SearchFilters) -> np.ndarray[Any, Any]:
+        """A 0/1 weight per row (whether it passes ``filters``), cached for this generation."""
+        cached = self._masks.get(filters)
         if cached is None:
-            cached = np.fromiter((keep(m) for m in self.meta), dtype=np.float32, count=len(self.meta))
+            cached = np.fromiter(
+                (filters.matches(m) for m in self.meta), dtype=np.float32, count=len(self.meta)
+            )
             if len(self._masks) >= 32:
                 self._masks.pop(next(iter(self._masks)))
-            self._masks[key] = cached
+            self._masks[filters] = cached
         return cached
 
-    def search(self, query: str, k: int, mask: np.ndarray[Any, Any] | None = None) -> list[tuple[str, float]]:
+    def passing(self, chunk_ids: Sequence[str], filters: SearchFilters) -> set[str]:
+        """Which of ``chunk_ids`` pass ``filters``."""
+        return {c for c in chunk_ids if filters.matches(self.meta_of(c))}
+
+    def paper_ids(self, filters: SearchFilters) -> list[str]:
+        """Every paper with a chunk that passes ``filters``."""
+        rows = np.flatnonzero(self.mask(filters))
+        return sorted({str(self.meta[i].get("paper_id")) for i in rows})
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """Top ``k`` ``(chunk_id, bm25 score)`` pairs with a positive score."""
-        if not self.chunk_ids:
+        if not self.ids:
             return []
         tokens = tokenize([query])
         if not tokens.vocab:
             return []
-        k = min(k, len(self.chunk_ids))
+        mask = None if filters is None or filters.empty else self.mask(filters)
+        k = min(k, len(self.ids))
         docs, scores = self.retriever.retrieve(
             tokens, k=k, show_progress=False, n_threads=0, weight_mask=mask
         )
-        return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def save(self, root: Path) -> None:
+    def _save(self, root: Path) -> None:
         """Write a new generation folder and point ``CURRENT`` at it."""
         root.mkdir(parents=True, exist_ok=True)
         folder = root / folder_name(self.stamp)
         tmp = root / f".tmp-{self.stamp}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        if self.chunk_ids:
+        if self.ids:
             self.retriever.save(str(tmp))
-        (tmp / "chunks.json").write_text(json.dumps({"ids": self.chunk_ids, "meta": self.meta}))
+        (tmp / "chunks.json").write_text(json.dumps({"ids": self.ids, "meta": self.meta}))
         _fsync_dir(tmp)
         os.replace(tmp, folder)
         pointer = root / f".{POINTER}.tmp"
@@ -101,7 +123,7 @@ class LexicalIndex:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, root: Path) -> LexicalIndex | None:
+    def load(cls, root: Path) -> Bm25sIndex | None:
         """The published index, or ``None`` if there is none (or it is unreadable)."""
         try:
             name = (root / POINTER).read_text().strip()

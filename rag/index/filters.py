@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..index.metadata import meta_list
+from .metadata import meta_list
 
 
 @dataclass(frozen=True)
