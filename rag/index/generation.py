@@ -90,9 +90,15 @@ def read_stamp_file(folder: Path) -> str | None:
 
 def write_stamp_file(folder: Path, stamp: str) -> None:
     """Atomically (and durably) replace ``folder``'s ``STAMP`` file with ``stamp``."""
-    tmp = folder / f".{STAMP_FILE}.tmp"
+    replace_file(folder / STAMP_FILE, stamp)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically and durably: a reader sees the old file or the
+    new one, never a part, and a crash after this returns keeps the new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w") as handle:
-        handle.write(stamp)
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, folder / STAMP_FILE)
+    os.replace(tmp, path)

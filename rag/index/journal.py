@@ -12,12 +12,11 @@ means another writer or a repair intervened, and the lexical index is rebuilt fr
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .generation import is_complete, new_stamp
+from .generation import is_complete, new_stamp, replace_file
 
 JOURNAL = "PENDING.json"
 
@@ -67,12 +66,7 @@ def begin(
         base = published if is_complete(generation) and published == generation else None
         journal = Journal(base, dirty, new_stamp(), tuple(ids))
     index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = index_dir / f".{JOURNAL}.tmp"
-    with tmp.open("w") as handle:
-        json.dump({**asdict(journal), "chunk_ids": list(journal.chunk_ids)}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / JOURNAL)
+    replace_file(index_dir / JOURNAL, json.dumps({**asdict(journal), "chunk_ids": list(journal.chunk_ids)}))
     return journal
 
 

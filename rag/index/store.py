@@ -24,7 +24,7 @@ from ..embeddings import Embedder, build_embed_model
 from ..settings import Settings
 from . import journal, vector_store
 from .generation import dirty_stamp, is_complete, new_stamp, published_stamp
-from .lexical import Backend, IncrementalLexicalIndex, LexicalIndex, LexicalRow
+from .lexical import Backend, IncrementalLexicalIndex, LexicalIndex, LexicalRow, incremental
 from .lexical import build as build_lexical
 from .lexical import load as load_lexical
 from .lock import IndexBusy, index_lock
@@ -213,20 +213,23 @@ class ScholiumIndex:
         (an ingest's chunks), used instead of reading them back. The caller holds the index lock.
         """
         root = self.settings.index_dir
+        backend = self.lexical_backend
         generation = self.chroma.generation
         pending = journal.read(root)
-        published = load_lexical(self.lexical_backend, root)
+        # Only a journal that covers the gap is worth opening the published index for.
+        covered = (
+            pending is not None
+            and incremental(backend)
+            and pending.covers(generation, published_stamp(root, backend))
+        )
+        published = load_lexical(backend, root) if covered else None
         if pending is not None:
             stamp = pending.target
         elif generation is not None and is_complete(generation):
             stamp = generation
         else:
             stamp = new_stamp()
-        if (
-            isinstance(published, IncrementalLexicalIndex)
-            and pending is not None
-            and pending.covers(generation, published.stamp)
-        ):
+        if isinstance(published, IncrementalLexicalIndex) and pending is not None:
             ids = list(pending.chunk_ids)
             known = known or {}
             stored = self.chroma.get([c for c in ids if c not in known])
@@ -238,7 +241,7 @@ class ScholiumIndex:
             index = published.apply(rows, [c for c in ids if c not in known and c not in stored], stamp)
             log.info("lexical index: %d chunks re-synced from the journal", len(ids))
         else:
-            index = build_lexical(self.lexical_backend, root, self._rows(), stamp)
+            index = build_lexical(backend, root, self._rows(), stamp)
             log.info("lexical index rebuilt from Chroma: %d chunks", len(index))
         if generation != stamp:
             self.chroma.set_generation(stamp)

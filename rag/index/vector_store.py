@@ -286,11 +286,9 @@ class ChromaStore:
         """Stamp of the last completed write ("dirty-…" while one is under way)."""
         return read_stamp(self._collection.metadata)
 
-    def mark_dirty(self, note: str = "") -> str:
-        """Record that a write is under way (before any chunk changes); returns the dirty stamp."""
-        stamp = dirty_stamp(note)
-        self.set_generation(stamp)
-        return stamp
+    def mark_dirty(self, note: str = "") -> None:
+        """Record that a write is under way (before any chunk changes)."""
+        self.set_generation(dirty_stamp(note))
 
     def set_generation(self, stamp: str) -> None:
         """Record ``stamp`` as the collection's ingest stamp."""

@@ -11,30 +11,24 @@ from rag.index.filters import SearchFilters
 from rag.index.lexical import IncrementalLexicalIndex, LexicalRow, build, load
 from rag.index.lexical.analysis import terms
 
+DROPOUT = {
+    "paper_id": "p1",
+    "sources": "old.txt|new list.txt",
+    "year": 2014,
+    "categories": "cs.LG stat.ML",
+    "authors": "Nitish Srivastava, Geoffrey Hinton (U. Toronto)",
+    "venue": "JMLR",
+}
 ROWS = [
     LexicalRow(
         "p1:a:0",
         "Dropout\nDropout prevents neural networks from overfitting by dropping units.",
-        {
-            "paper_id": "p1",
-            "sources": "old.txt|new list.txt",
-            "year": 2014,
-            "categories": "cs.LG stat.ML",
-            "authors": "Nitish Srivastava, Geoffrey Hinton (U. Toronto)",
-            "venue": "JMLR",
-        },
+        DROPOUT,
     ),
     LexicalRow(
         "p1:a:1",
         "Dropout\nWe show improvements on speech recognition and document classification.",
-        {
-            "paper_id": "p1",
-            "sources": "old.txt|new list.txt",
-            "year": 2014,
-            "categories": "cs.LG stat.ML",
-            "authors": "Nitish Srivastava, Geoffrey Hinton (U. Toronto)",
-            "venue": "JMLR",
-        },
+        DROPOUT,
     ),
     LexicalRow(
         "p2:b:0",

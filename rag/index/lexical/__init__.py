@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..filters import SearchFilters
+from ..ids import paper_of
 
 Backend = Literal["tantivy", "bm25s"]
 
@@ -41,8 +42,6 @@ class LexicalRow:
     @classmethod
     def from_chunk(cls, chunk_id: str, document: str | None, metadata: dict[str, Any] | None) -> LexicalRow:
         """The row of a chunk stored in Chroma (its title is indexed with its text)."""
-        from ..ids import paper_of
-
         meta = dict(metadata or {})
         row = {k: meta[k] for k in FILTER_KEYS if k in meta}
         row.setdefault("paper_id", paper_of(chunk_id))
@@ -98,6 +97,12 @@ def build(backend: Backend, root: Path | None, rows: Iterable[LexicalRow], stamp
     return Bm25sIndex.build(root, rows, stamp)
 
 
+def incremental(backend: Backend) -> bool:
+    """Whether ``backend``'s index changes in place (:class:`IncrementalLexicalIndex`), so a
+    write needs only its own chunks; otherwise every write rebuilds it from all chunks."""
+    return backend == "tantivy"
+
+
 def load(backend: Backend, root: Path) -> LexicalIndex | None:
     """The index published under ``root``, or ``None`` if there is none (or it is unreadable)."""
     if backend == "tantivy":
@@ -109,4 +114,13 @@ def load(backend: Backend, root: Path) -> LexicalIndex | None:
     return Bm25sIndex.load(root)
 
 
-__all__ = ["FILTER_KEYS", "Backend", "IncrementalLexicalIndex", "LexicalIndex", "LexicalRow", "build", "load"]
+__all__ = [
+    "FILTER_KEYS",
+    "Backend",
+    "IncrementalLexicalIndex",
+    "LexicalIndex",
+    "LexicalRow",
+    "build",
+    "incremental",
+    "load",
+]
