@@ -119,7 +119,9 @@ def chunk_sentences(n_papers: int = 1500) -> dict[str, Any]:
 
 
 def insert_batch(n_papers: int = 1500) -> dict[str, Any]:
-    """Chroma write time with chroma.insert_batch 256 (default) vs 2048 (stand-in vectors)."""
+    """Chroma write time (``ChromaStore.add``) with chroma.insert_batch 256 vs 2048 (the default
+    since session 7), stand-in vectors, into a fresh collection (``bench.chroma_write``: the same
+    into a large one)."""
     from rag.corpus import load_corpus
     from rag.index.chunking import Chunker, embed_text
     from rag.index.store import ScholiumIndex
@@ -139,15 +141,21 @@ def insert_batch(n_papers: int = 1500) -> dict[str, Any]:
         nodes = Chunker(ChunkSettings()).chunk(load_corpus([path]).papers)
         for node in nodes:
             node.embedding = model.vector(embed_text(node))
-        out: dict[str, Any] = {"change": "settings chroma.insert_batch (default 256)", "chunks": len(nodes)}
+        out: dict[str, Any] = {"change": "settings chroma.insert_batch (256 → 2048)", "chunks": len(nodes)}
         for size in (256, 2048):
             data = Path(tmp) / f"idx{size}"
             index = ScholiumIndex(settings_for(data), embed_model=model)
-            store = index.chroma.store
+            store = index.chroma
             cpu = cpu_seconds()
             clock = time.perf_counter()
             for start in range(0, len(nodes), size):
-                store.add(list(nodes[start : start + size]))
+                part = nodes[start : start + size]
+                store.add(
+                    [n.node_id for n in part],
+                    [n.text for n in part],
+                    [n.metadata for n in part],
+                    [n.get_embedding() for n in part],
+                )
             wall = time.perf_counter() - clock
             out[f"batch_{size}_chunks_per_s"] = round(len(nodes) / wall, 1)
             out[f"batch_{size}_chunks_per_cpu_s"] = round(len(nodes) / (cpu_seconds() - cpu), 1)

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from llama_index.core.schema import BaseNode, TextNode
+from llama_index.core.schema import TextNode
 from tqdm import tqdm
 
 from ..corpus import load_corpus
@@ -180,37 +180,56 @@ def index_chunker(index: ScholiumIndex) -> Chunker:
 
 
 def _paper_batches(nodes: list[TextNode], size: int) -> list[list[TextNode]]:
-    """Batches of about ``size`` chunks that never split a paper: each Chroma write is atomic,
-    so after a kill a paper is either fully indexed or absent."""
-    batches: list[list[TextNode]] = [[]]
+    """Batches of at most ``size`` chunks that never split a paper (a paper longer than
+    ``size`` is a batch of its own): each Chroma write is atomic, so after a kill a paper is
+    either fully indexed or absent."""
+    papers: list[list[TextNode]] = []
     for i, node in enumerate(nodes):
-        starts_paper = i == 0 or paper_of(node.node_id) != paper_of(nodes[i - 1].node_id)
-        if starts_paper and len(batches[-1]) >= size:
+        if i == 0 or paper_of(node.node_id) != paper_of(nodes[i - 1].node_id):
+            papers.append([])
+        papers[-1].append(node)
+    batches: list[list[TextNode]] = []
+    for paper in papers:
+        if not batches or len(batches[-1]) + len(paper) > size:
             batches.append([])
-        batches[-1].append(node)
-    return [b for b in batches if b]
+        batches[-1].extend(paper)
+    return batches
+
+
+#: Chunks embedded per call to the model between progress-bar updates (writes are larger:
+#: ``chroma.insert_batch``).
+EMBED_STEP = 256
 
 
 def _embed_and_write(index: ScholiumIndex, nodes: list[TextNode], report: IngestReport) -> None:
     settings = index.settings
+    store = index.chroma
     embed_s = write_s = 0.0
+    size = max(1, min(settings.chroma.insert_batch, store.max_batch))
     with tqdm(
         total=len(nodes), desc="embedding chunks", unit="chunk", disable=not settings.progress or not nodes
     ) as bar:
-        for part in _paper_batches(nodes, max(settings.chroma.insert_batch, 1)):
+        for part in _paper_batches(nodes, size):
+            vectors: list[list[float]] = []
+            for start in range(0, len(part), EMBED_STEP):  # the bar moves while a batch embeds
+                clock = time.perf_counter()
+                texts = [embed_text(n) for n in part[start : start + EMBED_STEP]]
+                vectors.extend(index.embed_model.get_text_embedding_batch(texts))
+                embed_s += time.perf_counter() - clock
+                bar.update(len(texts))
             clock = time.perf_counter()
-            vectors = index.embed_model.get_text_embedding_batch([embed_text(n) for n in part])
-            for node, vector in zip(part, vectors, strict=True):
-                node.embedding = vector
-                # The SOURCE relation would store a second copy of the paper's metadata in
-                # every record's node JSON (chunk ids already name the paper).
-                node.relationships = {}
-            embed_s += time.perf_counter() - clock
-            clock = time.perf_counter()
-            index.chroma.store.add(list[BaseNode](part))
+            # A batch exceeds Chroma's limit only when one paper alone has more chunks than
+            # that; its chunks then take several writes (a re-run after a kill completes it).
+            for start in range(0, len(part), store.max_batch):
+                piece = part[start : start + store.max_batch]
+                store.add(
+                    [n.node_id for n in piece],
+                    [n.text for n in piece],
+                    [n.metadata for n in piece],
+                    vectors[start : start + store.max_batch],
+                )
             write_s += time.perf_counter() - clock
             report.chunks_embedded += len(part)
-            bar.update(len(part))
     close = getattr(index.embed_model, "close", None)
     if callable(close):  # embedding worker processes (if any) are not needed between ingests
         close()

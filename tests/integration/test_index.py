@@ -242,3 +242,44 @@ def test_hnsw_search_is_wide_enough_to_be_repeatable(tmp_path: Path) -> None:
     assert client.get_collection(old.chroma.collection).configuration["hnsw"]["ef_search"] < SEARCH_EF
     store = ChromaStore(old)
     assert store._collection.configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+
+def test_chunks_are_written_whole_per_paper_lean_and_readable_by_llama_index(
+    small_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest writes records straight to Chroma: a paper's chunks go in one write unless the
+    paper alone exceeds Chroma's batch limit, no llama-index node JSON is stored, and
+    llama-index's own ChromaVectorStore (the baseline retriever) still reads the records."""
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from rag.index.chunking import paper_of
+    from rag.index.vector_store import NODE_KEYS, ChromaStore
+
+    writes: list[list[str]] = []
+    real_add = ChromaStore.add
+
+    def spy(self: ChromaStore, ids, texts, metadatas, vectors):  # type: ignore[no-untyped-def]
+        writes.append(list(ids))
+        real_add(self, ids, texts, metadatas, vectors)
+
+    monkeypatch.setattr(ChromaStore, "add", spy)
+    assistant = Assistant(small_settings.with_overrides(chroma={"insert_batch": 3}))
+    assistant.index.chroma._max_batch = 2  # as if Chroma took at most 2 records per write
+    report = assistant.ingest()
+    written = [c for w in writes for c in w]
+    assert sorted(written) == _chunk_ids(assistant) and len(written) == report.chunks_embedded
+    assert max(map(len, writes)) <= 2
+    per_paper: dict[str, list[int]] = {}
+    for n, write in enumerate(writes):
+        for chunk in write:
+            per_paper.setdefault(paper_of(chunk), []).append(n)
+    assert {len(v) <= 2 for v in per_paper.values()} == {True, False}, "needs short and long papers"
+    for chunks in per_paper.values():
+        assert len(set(chunks)) == -(-len(chunks) // 2)  # as few writes as the limit allows
+    raw = assistant.index.chroma._collection.get(include=["metadatas", "documents", "embeddings"])
+    assert all(not NODE_KEYS & set(m) for m in raw["metadatas"])
+    vector = list(raw["embeddings"][0])
+    result = assistant.index.chroma.store.query(VectorStoreQuery(query_embedding=vector, similarity_top_k=1))
+    assert result.ids == [raw["ids"][0]]
+    assert result.nodes[0].get_content() == raw["documents"][0]
+    assert result.nodes[0].metadata["title"] == raw["metadatas"][0]["title"]
