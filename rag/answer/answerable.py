@@ -33,7 +33,7 @@ from .evidence import EvidenceItem
 from .gather import Evidence
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
-from .terms import content_terms, method_names, names_found
+from .terms import content_terms, method_names, names_found, singular
 
 FEATURES: tuple[str, ...] = (
     "best_relevance",
@@ -209,7 +209,10 @@ def _distance(sentence: str, target: frozenset[str]) -> int:
     if not target:
         return 0
     words = _TOKEN.findall(sentence)
-    marks = [i for i, w in enumerate(words) if content_terms(w) & target]
+    # Plural or singular, the measure is the same word, also where the stemmer keeps the "s"
+    # ("How many GPUs ..." and "on 8 GPU nodes"), as in the extractive sentence choice.
+    target = singular(target)
+    marks = [i for i, w in enumerate(words) if singular(content_terms(w)) & target]
     if not marks:
         return GAP_WORDS
     return min(GAP_WORDS, min(abs(v - m) for v in values for m in marks))

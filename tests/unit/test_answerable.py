@@ -76,6 +76,16 @@ def test_values_inside_names_do_not_count() -> None:
     assert answerable._distance("Our simple 13-layer architecture.", frozenset({"layer"})) == 0
 
 
+def test_the_measure_matches_in_singular_and_plural() -> None:
+    """The stemmer keeps some plurals ("gpus"); the measure still matches either form."""
+    from rag.answer.question import quantity_target
+
+    target = quantity_target("How many GPUs were used for training?")
+    assert answerable._distance("Training took 3 days on 8 GPU nodes.", target) == 1
+    assert answerable._distance("Training took 3 days on 8 GPUs.", target) == 1
+    assert answerable._distance("Training took 3 days on 8 TPUs.", target) == answerable.GAP_WORDS
+
+
 def test_names_missing_and_only_instructions(scorer: SupportScorer) -> None:  # noqa: F811
     q = "What BLEU score does GNMT-XL reach?"
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
