@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer import AnswerMode, AnswerPipeline
-from .index.metadata import meta_list
 from .index.store import CollectionReplaced, ScholiumIndex
 from .retrieve import HybridRetriever, Mode, RetrievalTrace, SearchFilters
 from .settings import Settings
@@ -81,29 +80,26 @@ class Assistant:
         """Names of the corpus files the indexed papers came from (usable as a filter)."""
         with self.index.guard():
             self._ensure_index()
-            chunks = self.index.chroma.chunk_metadata()
-        return sorted({s for m in chunks.values() for s in meta_list(m, "sources")})
+            return self.index.lexical.sources()
 
     def summary(self) -> CollectionSummary:
         """How many papers the index holds and from which source files (for headers)."""
         with self.index.guard():
             self._ensure_index()
-            chunks = self.index.chroma.chunk_metadata()
-        papers = {str(m.get("paper_id")) for m in chunks.values()}
-        files = sorted({s for m in chunks.values() for s in meta_list(m, "sources")})
-        return CollectionSummary(len(papers), tuple(files))
+            lexical = self.index.lexical  # in step with Chroma; aggregations, no chunk scan
+            return CollectionSummary(len(lexical.paper_ids(SearchFilters())), tuple(lexical.sources()))
 
     def stats(self) -> dict[str, Any]:
         """Counts and locations of the index."""
         with self.index.guard():
             self.index.refresh_generation(force=True)
-            chunks = self.index.chroma.chunk_metadata()
+            chunks = self.index.chroma.count()
             generation = self.index.chroma.generation
-        papers = {str(m.get("paper_id")) for m in chunks.values()}
-        sources = {s for m in chunks.values() for s in meta_list(m, "sources")}
+            lexical = self.index.lexical
+            papers, sources = lexical.paper_ids(SearchFilters()), lexical.sources()
         return {
             "papers": len(papers),
-            "chunks": len(chunks),
+            "chunks": chunks,
             "source_files": len(sources),
             "collection": self.settings.chroma.collection,
             "chroma": self.settings.chroma.url or str(self.settings.chroma_path),

@@ -95,6 +95,21 @@ def test_filters_agree_with_the_reference_rule(
     assert hits == expected  # every chunk has one of the words: exactly the passing ones
 
 
+def test_papers_and_source_files_of_the_whole_index(index: IncrementalLexicalIndex) -> None:
+    """What the collection summary shows (aggregations, no scan of the chunks)."""
+    assert index.paper_ids(SearchFilters()) == ["p1", "p2", "p3", "p4"]
+    assert index.sources() == ["new list.txt", "old.txt"]
+
+
+def test_source_files_follow_changes(tmp_path: Path) -> None:
+    first = build("tantivy", tmp_path, ROWS, "s1")
+    assert isinstance(first, IncrementalLexicalIndex)
+    moved = LexicalRow("p3:c:0", ROWS[3].text, {**ROWS[3].meta, "sources": "third.txt"})
+    second = first.apply([moved], ["p1:a:0", "p1:a:1"], "s2")  # p1 had "new list.txt" too
+    assert second.sources() == ["old.txt", "third.txt"]
+    assert build("tantivy", None, [], "s0").sources() == []
+
+
 def test_backends_rank_alike(tmp_path: Path) -> None:
     tantivy, bm25s = build("tantivy", tmp_path / "t", ROWS, "s"), build("bm25s", tmp_path / "b", ROWS, "s")
     for query in ("neural networks", "image transformers distillation", "speech recognition", "long memory"):

@@ -66,6 +66,10 @@ class LexicalIndex(Protocol):
         """Every paper with a chunk that passes ``filters``, sorted."""
         ...
 
+    def sources(self) -> list[str]:
+        """Every source file the indexed chunks come from, sorted."""
+        ...
+
     def chunk_ids(self) -> list[str]:
         """Every chunk id in the index (for checks and tests: reads the whole index)."""
         ...

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..filters import SearchFilters
 from ..generation import FOLDER_PREFIX, POINTER, folder_name
+from ..metadata import meta_list
 from . import LexicalRow
 from .analysis import tokenize
 
@@ -83,6 +84,10 @@ class Bm25sIndex:
     def passing(self, chunk_ids: Sequence[str], filters: SearchFilters) -> set[str]:
         """Which of ``chunk_ids`` pass ``filters``."""
         return {c for c in chunk_ids if filters.matches(self.meta_of(c))}
+
+    def sources(self) -> list[str]:
+        """Every source file of the indexed chunks, sorted."""
+        return sorted({s for m in self.meta for s in meta_list(m, "sources")})
 
     def paper_ids(self, filters: SearchFilters) -> list[str]:
         """Every paper with a chunk that passes ``filters``."""

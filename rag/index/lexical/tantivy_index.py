@@ -43,7 +43,7 @@ FOLDER = TANTIVY_FOLDER
 #: Bumped whenever the schema or the analysis changes: an index of another format is not
 #: loaded, so it is rebuilt from Chroma (a field read with the wrong options would silently
 #: match the wrong chunks).
-FORMAT = "scholium-tantivy-2"
+FORMAT = "scholium-tantivy-3"
 FORMAT_FILE = "FORMAT"
 #: Tantivy's indexing buffer; one thread (the embedding model needs the other core).
 WRITER_HEAP = 64_000_000
@@ -57,7 +57,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("body", tokenizer_name="whitespace", index_option="freq")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_text_field("category", tokenizer_name="whitespace", index_option="basic")
-    builder.add_text_field("source", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("source", fast=True, tokenizer_name="raw", index_option="basic")
     # Stored as written (for the exact check), indexed as lower-cased words.
     builder.add_text_field("authors", stored=True, tokenizer_name="default", index_option="basic")
     builder.add_text_field("venue", stored=True, tokenizer_name="default", index_option="basic")
@@ -203,6 +203,14 @@ class TantivyIndex:
         size = max(len(self), 1)
         got = self._searcher.aggregate(query, {"papers": {"terms": {"field": "paper_id", "size": size}}})
         return sorted(str(b["key"]) for b in got["papers"]["buckets"])
+
+    def sources(self) -> list[str]:
+        """Every source file of the indexed chunks, sorted (a terms aggregation)."""
+        size = max(len(self), 1)
+        got = self._searcher.aggregate(
+            Query.all_query(), {"files": {"terms": {"field": "source", "size": size}}}
+        )
+        return sorted(str(b["key"]) for b in got["files"]["buckets"])
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id (reads every stored document: for checks and tests)."""
