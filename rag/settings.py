@@ -117,7 +117,7 @@ class ChromaSettings(BaseModel):
     path: Path | None = None
     collection: str = "scholium"
     #: Chunks embedded and written per Chroma write (capped at Chroma's own limit, ~5,400).
-    #: 2048 writes 1.25x faster than 256 into a 674k-chunk collection (bench/chroma_write.py).
+    #: 2048 writes 1.2x faster than 256 into a 674k-chunk collection (bench/chroma_write.py).
     insert_batch: int = Field(default=2048, ge=1)
 
 

@@ -205,7 +205,7 @@ def _embed_and_write(index: ScholiumIndex, nodes: list[TextNode], report: Ingest
     settings = index.settings
     store = index.chroma
     embed_s = write_s = 0.0
-    size = max(1, min(settings.chroma.insert_batch, store.max_batch))
+    size = min(settings.chroma.insert_batch, store.max_batch)
     with tqdm(
         total=len(nodes), desc="embedding chunks", unit="chunk", disable=not settings.progress or not nodes
     ) as bar:
@@ -218,16 +218,9 @@ def _embed_and_write(index: ScholiumIndex, nodes: list[TextNode], report: Ingest
                 embed_s += time.perf_counter() - clock
                 bar.update(len(texts))
             clock = time.perf_counter()
-            # A batch exceeds Chroma's limit only when one paper alone has more chunks than
-            # that; its chunks then take several writes (a re-run after a kill completes it).
-            for start in range(0, len(part), store.max_batch):
-                piece = part[start : start + store.max_batch]
-                store.add(
-                    [n.node_id for n in piece],
-                    [n.text for n in piece],
-                    [n.metadata for n in piece],
-                    vectors[start : start + store.max_batch],
-                )
+            # Only a paper longer than Chroma's limit makes a batch exceed it; ``add`` then
+            # writes it in several parts (a re-run after a kill completes the paper).
+            store.add([n.node_id for n in part], [n.text for n in part], [n.metadata for n in part], vectors)
             write_s += time.perf_counter() - clock
             report.chunks_embedded += len(part)
     close = getattr(index.embed_model, "close", None)

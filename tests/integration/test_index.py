@@ -250,19 +250,20 @@ def test_chunks_are_written_whole_per_paper_lean_and_readable_by_llama_index(
     """Ingest writes records straight to Chroma: a paper's chunks go in one write unless the
     paper alone exceeds Chroma's batch limit, no llama-index node JSON is stored, and
     llama-index's own ChromaVectorStore (the baseline retriever) still reads the records."""
+    from chromadb.api.models.Collection import Collection
     from llama_index.core.vector_stores.types import VectorStoreQuery
 
     from rag.index.chunking import paper_of
-    from rag.index.vector_store import NODE_KEYS, ChromaStore
+    from rag.index.vector_store import NODE_KEYS
 
-    writes: list[list[str]] = []
-    real_add = ChromaStore.add
+    writes: list[list[str]] = []  # each Chroma write's ids
+    real_add = Collection.add
 
-    def spy(self: ChromaStore, ids, texts, metadatas, vectors):  # type: ignore[no-untyped-def]
+    def spy(self: Collection, ids, *args, **kwargs):  # type: ignore[no-untyped-def]
         writes.append(list(ids))
-        real_add(self, ids, texts, metadatas, vectors)
+        real_add(self, ids, *args, **kwargs)
 
-    monkeypatch.setattr(ChromaStore, "add", spy)
+    monkeypatch.setattr(Collection, "add", spy)
     assistant = Assistant(small_settings.with_overrides(chroma={"insert_batch": 3}))
     assistant.index.chroma._max_batch = 2  # as if Chroma took at most 2 records per write
     report = assistant.ingest()
