@@ -202,6 +202,9 @@ class AnswerSettings(BaseModel):
     )
     extractive_min_relevance: float = 0.25
     extractive_sentences: int = 3
+    #: Replace question words no indexed chunk contains by the closest word the collection uses
+    #: ("SpcaeEvo" -> "SpaceEvo"; rag/retrieve/spelling.py); the answer says what was searched for.
+    correct_spelling: bool = True
 
 
 class UISettings(BaseModel):

@@ -232,6 +232,18 @@ class Answer:
     #: The decision to answer or abstain: ``answerable``, ``probability``, ``threshold``,
     #: ``features``, ``reason`` (in words, when abstaining); ``None`` if retrieval never ran.
     answerability: dict[str, Any] | None = None
+    #: Misspelled words of the question and what was searched for instead
+    #: (``{"SpcaeEvo": "SpaceEvo"}``; see :mod:`rag.retrieve.spelling`).
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def corrected_note(self) -> str | None:
+        """The spelling corrections in words ("Searched for SpaceEvo (you wrote SpcaeEvo)."), or
+        ``None``."""
+        if not self.corrections:
+            return None
+        fixes = ", ".join(f"{right} (you wrote {wrong})" for wrong, right in self.corrections.items())
+        return f"Searched for {fixes}."
 
     @property
     def cited_paper_ids(self) -> list[str]:
@@ -280,6 +292,7 @@ class Answer:
             "flagged": self.flagged,
             "plan": self.plan,
             "answerability": self.answerability,
+            "corrections": self.corrections,
         }
 
 

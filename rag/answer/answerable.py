@@ -31,9 +31,10 @@ from typing import Any
 
 from .evidence import EvidenceItem
 from .gather import Evidence
+from .language import names_a_work
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
-from .terms import content_terms, method_names, names_found, singular
+from .terms import RELATIVE_TARGETS, content_terms, has_relative_value, method_names, names_found, singular
 
 FEATURES: tuple[str, ...] = (
     "best_relevance",
@@ -53,12 +54,14 @@ _STANDALONE_VALUE_KINDS = frozenset({"fact", "summary"})
 _TOKEN = re.compile(r"\S+")
 # A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4"), optionally a unit.
 # "13-layer" and "4-bit" are values; "10-K" is not.
-_VALUE = re.compile(r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|x\b|×))?(?!\w|-[A-Z0-9])")
+_VALUE = re.compile(r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|[xX]\b|×))?(?!\w|-[A-Z0-9])")
 
 REASONS: dict[str, str] = {
     "names_missing": "the corpus has no paper on {names}",
     "value_gap": "the papers found do not report {target} in their abstracts",
     "only_instructions": "the message asks nothing about the papers",
+    "foreign_without_names": "the question is in a language the search cannot read, and it names no "
+    "method, model or dataset to look for",
     "best_relevance": "no paper in the corpus addresses this question",
     "dense_top": "no paper in the corpus addresses this question",
     "retrievers_agree": "no paper in the corpus addresses this question",
@@ -208,6 +211,10 @@ def _distance(sentence: str, target: frozenset[str]) -> int:
         return GAP_WORDS
     if not target:
         return 0
+    if target <= RELATIVE_TARGETS:
+        # "How much faster / better / cheaper ..." asks for a relative value: a ratio or a
+        # percentage ("1.71X speedup", "10.1% higher accuracy") is the answer's kind of number.
+        return 0 if has_relative_value(sentence) else GAP_WORDS
     words = _TOKEN.findall(sentence)
     # Plural or singular, the measure is the same word, also where the stemmer keeps the "s"
     # ("How many GPUs ..." and "on 8 GPU nodes"), as in the extractive sentence choice.
@@ -269,6 +276,12 @@ def relevance_gate(
     naming the asked measure (``value_gap`` < 1). The calibrated probability is kept for the record."""
     if plan is not None and plan.orders_only:  # nothing is asked: nothing to answer
         return replace(calibrated, answerable=False, reason=REASONS["only_instructions"], rule="relevance")
+    if plan is not None and not plan.english and not names_a_work(plan.question):
+        # The models read English only; in another language, only a name or an acronym the
+        # question shares with a paper ("SVHN", "LightHGNN") shows what it is about.
+        return replace(
+            calibrated, answerable=False, reason=REASONS["foreign_without_names"], rule="relevance"
+        )
     if (
         plan is not None
         and plan.kind in _STANDALONE_VALUE_KINDS

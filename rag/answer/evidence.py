@@ -80,14 +80,19 @@ def select_evidence(
     *,
     sentences_per_paper: int,
     token_budget: int,
+    also: str | None = None,
 ) -> list[EvidenceItem]:
-    """Number the papers (in retrieval order) and pick their best sentences for ``question``.
+    """Number the papers (in retrieval order) and pick their best sentences for ``question``
+    (each sentence scored by its better match to ``question`` or to ``also``, when given: the
+    readable part of a question in another language).
 
     Papers are added while the evidence fits in ``token_budget`` cl100k tokens.
     """
     per_paper = [_sentences_of(r, papers.get(r.paper_id)) for r in results]
     flat = [s for sentences in per_paper for s in sentences]
     scores = scorer.relevance(question, flat)
+    if also and also != question and flat:
+        scores = [max(a, b) for a, b in zip(scores, scorer.relevance(also, flat), strict=True)]
     items: list[EvidenceItem] = []
     used = 0
     offset = 0

@@ -6,7 +6,15 @@ from __future__ import annotations
 from .citations import CheckedSentence
 from .evidence import EvidenceItem
 from .question import asks_for_quantity, quantity_target
-from .terms import bare_numbers, content_terms, names_supported, singular
+from .terms import (
+    RELATIVE_TARGETS,
+    bare_numbers,
+    content_terms,
+    has_relative_value,
+    method_names,
+    names_supported,
+    singular,
+)
 
 MAX_PER_PAPER = 2
 RELATIVE_CUTOFF = 0.8
@@ -23,17 +31,26 @@ def extract(
     from a paper that mentions every method name of the question; the sentences naming most of
     the measure's words are picked first.
     """
+    quantity = asks_for_quantity(question)
+    target = singular(quantity_target(question)) if quantity else frozenset()
+    # "How many parameters does NAME have?" in words we cannot match to the measure (another
+    # language: "Wie viele Parameter hat ..."): the named paper's sentences with a number are
+    # the candidates, however little else they share with the question.
+    floor = 0.0 if quantity and not target and method_names(question) else min_relevance
     candidates = [
         (score, item, i)
         for item in evidence
         if names_supported(question, f"{item.title} {item.abstract}")
         for i, score in enumerate(item.relevance)
-        if score >= min_relevance
+        if score >= floor
     ]
-    if asks_for_quantity(question):
-        target = singular(quantity_target(question))
+    if quantity:
+        relative = bool(target) and target <= singular(RELATIVE_TARGETS)
         coverage = {
-            (item.marker, i): len(target & singular(content_terms(item.sentences[i])))
+            # "how much faster": a ratio or percentage is the measure ("1.71X speedup").
+            (item.marker, i): int(has_relative_value(item.sentences[i]))
+            if relative
+            else len(target & singular(content_terms(item.sentences[i])))
             for _, item, i in candidates
         }
         candidates = [

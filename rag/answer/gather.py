@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..corpus.ids import normalize_title
 from ..retrieve import RetrievalTrace, SearchFilters
 from ..types import Paper, SearchResult
 from .evidence import EvidenceItem, select_evidence
@@ -70,10 +71,17 @@ def resolve_work(
     in words ("the original sequence-to-sequence LSTM paper") is retrieval's first hit. Papers
     already ``taken`` by another compared work come last: two works are two papers.
     """
-    hits = search(work, 3, filters, trace)
+    hits = search(work, 5, filters, trace)
     hits = [h for h in hits if h.paper_id not in taken] + [h for h in hits if h.paper_id in taken]
     if not hits:
         return None
+    # A paper whose title carries the work's name ("Sparse Transformers" → "Generating Long
+    # Sequences with Sparse Transformers") is that work, even where retrieval ranks others first.
+    wanted = f" {normalize_title(work)} "
+    titled = [h for h in hits if h.paper_id not in taken and wanted in f" {normalize_title(h.title)} "]
+    if titled and len(wanted) > 5:
+        return titled[0]
+    hits = hits[:3]
     if not method_names(work):
         return hits[0]
     found = papers([h.paper_id for h in hits])
@@ -135,6 +143,7 @@ def gather(
         scorer,
         sentences_per_paper=sentences_per_paper,
         token_budget=budget,
+        also=plan.readable,
     )
     must = tuple(e.marker for e in items if e.paper_id in seen)
     return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))

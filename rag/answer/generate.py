@@ -26,7 +26,7 @@ from .gather import Evidence
 from .plan import Plan
 from .prompts import load_prompt
 from .sanitize import neutralize_tokens
-from .terms import names_supported
+from .terms import method_names, names_supported
 
 Generator = Literal["llm", "extractive", "retrieval"]
 #: A paper is listed when its best sentence scores at least this share of the best paper's (and
@@ -42,6 +42,13 @@ _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study|thesis)|here,? we)\s+(\w+\s+)?(propose|introduce|present|develop"
     r"|design|call|name|term|dub)\w*\b",
     re.IGNORECASE,
+)
+
+#: "We introduce PJAX", "we present Miras, a ...", "We denote the method ... as JEPA-SCORE": a
+#: contribution verb and, soon after, the capitalised name it gives.
+_NAMING = re.compile(
+    r"\b(?i:we|this (?:paper|work|study))\s+(?:\w+\s+){0,2}?(?:introduce|propose|present|develop|call|term"
+    r"|dub|name|denote)[sd]?\b[^.;:]{0,40}?(?<![\w-])([A-Z][\w-]*)",
 )
 
 
@@ -79,11 +86,21 @@ def confident(item: EvidenceItem) -> bool:
     return item.result.dense_rank == 1 and item.result.lexical_rank == 1
 
 
-def _identify(item: EvidenceItem, prefix: str = "") -> list[CheckedSentence]:
+def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
     """A paper as a lookup answer: its best sentence for the question and, if another one, the
     sentence stating its contribution (which names the method), in abstract order."""
     best = max(range(len(item.sentences)), key=item.relevance.__getitem__)
-    claim = next((i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)), best)
+    claims = [i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)]
+    # The sentence that gives the method its name ("We introduce PJAX, ...", "we propose Telly")
+    # says what the user is looking for; a name the question already used tells nothing new.
+    asked = question.lower()
+    named = [
+        i
+        for i, s in enumerate(item.sentences)
+        if any(n.lower() not in asked for n in _NAMING.findall(s))
+        or (method_names(s) - method_names(question) and i in claims)
+    ]
+    claim = next(iter(named or claims), best)
     out = []
     for n, i in enumerate(sorted({best, claim})):
         text = f"{prefix}{item.title} — {item.sentences[i]}" if n == 0 else item.sentences[i]
@@ -102,11 +119,11 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
     if not candidates:
         return []
     top = candidates[0]
-    out = _identify(top)
+    out = _identify(top, plan.question)
     if not confident(top) and len(candidates) > 1:
         second = candidates[1]
         if second.best_relevance >= RUNNER_UP_RELATIVE * top.best_relevance:
-            out.extend(_identify(second, "Also close: "))
+            out.extend(_identify(second, plan.question, "Also close: "))
     return out
 
 

@@ -13,14 +13,17 @@ then the checked answer).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..generate.errors import LLMError
+from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
+from ..retrieve.spelling import Correction, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
@@ -29,6 +32,7 @@ from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
+from .language import is_english_text
 from .plan import Plan, make_plan
 from .question import cited_segments, clean_question, needs_context, referenced_marker, rule_based_standalone
 from .support import SentenceEmbedder, SupportScorer
@@ -53,6 +57,8 @@ class _Run:
     query: str
     timings: dict[str, float] = field(default_factory=dict)
     answerability: Answerability | None = None
+    #: Spelling fixes applied before planning (``{"SpcaeEvo": "SpaceEvo"}``).
+    corrections: dict[str, str] = field(default_factory=dict)
 
 
 def _history(history: Sequence[Mapping[str, Any]] | None) -> list[Message]:
@@ -141,14 +147,44 @@ class AnswerPipeline:
         text = f"{' '.join(users[-3:])} {last['content'][:300] if last else ''}".strip()
         return self.retriever.search(text, 1, filters=filters, trace=trace)[:1]
 
+    def correct(self, question: str) -> Correction:
+        """``question`` with the words no indexed chunk contains replaced by the closest word
+        the collection uses (:mod:`rag.retrieve.spelling`); unchanged if ``answer.correct_spelling``
+        is off."""
+        if not self.settings.answer.correct_spelling:
+            return Correction(question)
+        # In another language only names are corrected: its words are not misspelled English.
+        names_only = not is_english_text(question)
+        return correct_spelling(question, self.index.lexical.doc_freq, self._occurs, names_only=names_only)
+
+    def _occurs(self, word: str) -> str | None:
+        """``word`` as a paper's title or abstract writes it as a whole word ("spaceevo" →
+        "SpaceEvo"; the papers the lexical index ranks first for it), or ``None``."""
+        hits = self.index.lexical.search(word, 5)
+        papers = self.index.papers.get(list(dict.fromkeys(paper_of(c) for c, _ in hits)))
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+        found = (pattern.search(f"{p.title} {p.abstract}") for p in papers.values())
+        return next((m.group(0) for m in found if m), None)
+
     # -- stages ----------------------------------------------------------------------------
     def _plan(
         self, question: str, turns: list[Message], filters: SearchFilters
     ) -> tuple[_Run, list[SearchResult]]:
-        """Stage 1: the plan; for a follow-up also the papers the conversation is about."""
+        """Stage 1: the plan (of the question with its spelling corrected, see :meth:`correct`;
+        the answer keeps the user's words); for a follow-up also the papers the conversation
+        is about."""
+        fixed = self.correct(question)
+        run, focus = self._plan_corrected(fixed.text, turns, filters)
+        run.question = question
+        run.corrections = fixed.changes
+        return run, focus
+
+    def _plan_corrected(
+        self, question: str, turns: list[Message], filters: SearchFilters
+    ) -> tuple[_Run, list[SearchResult]]:
         plan = make_plan(question, has_history=bool(turns))
         focus: list[SearchResult] = []
-        query = plan.question
+        query = plan.readable  # a question in another language: the part retrieval can read
         if plan.kind == "followup":
             focus = self.focus(turns, filters, RetrievalTrace(), plan.question)
             if focus:
@@ -279,6 +315,7 @@ class AnswerPipeline:
             "plan": run.plan.to_dict(),
             "notice": notice,
             "answerability": run.answerability.to_dict() if run.answerability else None,
+            "corrections": dict(run.corrections),
         }
         if not sentences or evidence is None:
             closest = "; ".join(r.title for r in results[:3] if r.title)

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .language import is_english_text, readable_part
 from .question import asks_for_quantity, needs_context, quantity_target
 from .sanitize import looks_like_instruction
 from .sentences import split_sentences
@@ -118,6 +119,14 @@ class Plan:
     item: str | None = None
     #: The message only gives orders to the assistant: there is no question to answer.
     orders_only: bool = False
+    #: The question is in English; else retrieval and sentence scoring read only the part an
+    #: English model can read (:func:`language.readable_part`: names, acronyms, numbers).
+    english: bool = True
+
+    @property
+    def readable(self) -> str:
+        """What retrieval and the sentence scorer are given of the question."""
+        return self.question if self.english else (readable_part(self.question) or self.question)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -132,6 +141,7 @@ class Plan:
             "focus": list(self.focus),
             "item": self.item,
             "orders_only": self.orders_only,
+            "english": self.english,
         }
 
 
@@ -251,9 +261,13 @@ def _is_comparison(question: str) -> bool:
         return False
     words = _COMPARE.findall(question)
     if words:
-        # "What mAP does X reach, compared with the SVM baseline?" asks for a number.
-        only_participle = all(w.lower() == "compared" for w in words) and _COMPARED_WITH.search(question)
-        return not (only_participle and asks_for_quantity(question))
+        # "What mAP does X reach, compared with the SVM baseline?", "how much better is it vs
+        # prior CNNs?" ask for a number (measured against a baseline), not for two works.
+        lowered = [w.lower().rstrip(".") for w in words]
+        against = all(w in ("compared", "vs", "versus") for w in lowered) and (
+            _COMPARED_WITH.search(question) or any(w != "compared" for w in lowered)
+        )
+        return not (against and asks_for_quantity(question))
     # No comparison word: only "How do A and B ..." where both sides are named methods.
     named = [w for w in works if method_names(w)]
     return bool(re.match(r"^\W*how (do|does|did)\b", question, re.IGNORECASE)) and len(named) >= 2
@@ -300,4 +314,5 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         focus=focus if kind == "followup" else (),
         item=None if quantity or kind in ("list", "lookup", "compare") else asked_item(text),
         orders_only=bool(orders) and not kept,
+        english=is_english_text(text),
     )

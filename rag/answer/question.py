@@ -14,10 +14,17 @@ class QuestionError(ValueError):
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _QUANTITY = re.compile(
-    r"\b(how (many|much|large|big|small|fast|long)|what (is|was|are) the (number|size|score|accuracy)"
+    r"\b(how (many|much|large|big|small|fast|long|accurate|deep|wide|high|low)"
+    r"|what (is|was|are) the (number|size|score|accuracy)"
     r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
     r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-1|top-5|miou|bits-per-\w+)\b"
-    r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b",
+    r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
+    # "how many / how much" in other languages (German, French, Spanish, Italian, Portuguese,
+    # Russian; Chinese, Japanese, Korean), and their words for accuracy / rate / parameters.
+    r"|\b(wie (viele?|hoch|gro(ß|ss)|schnell)|wieviele?|combien|quel(le)?s? (est|sont) (le|la|les)"
+    r" (nombre|taux)|cu[aá]nt[oa]s?|quanto|quanti|quante|quantos|quantas|сколько|genauigkeit|précision"
+    r"|precisión|tasa|taux|точност\w*|paramètres?|parámetros)\b"
+    r"|多少|几|幾つ|いくつ|どのくらい|どれくらい|何倍|몇|얼마나",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
@@ -57,6 +64,7 @@ _TARGET = re.compile(
     r"(?:does|do|did|is|are|was|were|has|have|had|can|could|would|will)\b",
     re.IGNORECASE,
 )
+_WORDS = re.compile(r"[^\W\d_][\w-]*")
 _GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
 
 
@@ -87,7 +95,13 @@ def quantity_target(question: str) -> frozenset[str]:
     match = _TARGET.search(question)
     if not match:
         return frozenset()
-    return content_terms(match.group("target")) - _GENERIC_TARGETS
+    target = content_terms(match.group("target")) - _GENERIC_TARGETS
+    # A measure of three or more words is also written as its acronym: "Fréchet Inception
+    # Distance" → "fid", "mean average precision" → "map", "word error rate" → "wer".
+    words = [w for w in _WORDS.findall(match.group("target")) if content_terms(w) & target]
+    if len(words) >= 3:
+        target |= {"".join(w[0] for w in words).lower()}
+    return target
 
 
 def needs_context(question: str) -> bool:

@@ -75,6 +75,22 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(_stemmer.stemWords([w for w in words if w not in _STOP and len(w) > 1]))
 
 
+#: The words of a question asking for a relative value ("how much *faster*", "how much *better*").
+RELATIVE_TARGETS = content_terms(
+    "better worse faster slower cheaper smaller larger bigger higher lower fewer less more "
+    "quicker shorter longer lighter improvement gain speedup reduction"
+)
+# "1.71X", "35x", "2.45×", "10.1%", "2 to 25 times", "3-fold".
+_RELATIVE_VALUE = re.compile(
+    r"\d(?:[\d.,]*\d)?\s*(?:%|[xX×](?![\w-])|(?:-|\s)?(?:times|fold)\b)", re.IGNORECASE
+)
+
+
+def has_relative_value(sentence: str) -> bool:
+    """Whether ``sentence`` states a ratio or a percentage ("1.71X speedup", "10.1% higher")."""
+    return bool(_RELATIVE_VALUE.search(sentence))
+
+
 def singular(terms: frozenset[str]) -> frozenset[str]:
     """Stemmed terms with a plural "s" the stemmer keeps dropped ("cts" → "ct", "gpus" → "gpu")."""
     return frozenset(t[:-1] if len(t) > 2 and t.endswith("s") and not t.endswith("ss") else t for t in terms)
@@ -150,4 +166,32 @@ def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
     """Which of the (lower-cased) method ``names`` the evidence mentions (a near-spelling counts)."""
     haystack = evidence.lower()
     words = {w.lower() for w in _NAME.findall(evidence)}
-    return {name for name in names if name in haystack or _close(name, words)}
+    return {
+        name
+        for name in names
+        for form in _name_forms(name)
+        # "Spikformer-V2" is also written "Spikformer V2".
+        if form in haystack or form.replace("-", " ") in haystack or _close(form, words)
+    }
+
+
+_WORD_PART = re.compile(r"[^\W\d_]{4,}")
+
+
+def _name_forms(name: str) -> list[str]:
+    """A name, its singular and, for a compound another language makes of it ("spikformer-v2-modell",
+    "imagenet-genauigkeit"), the name without the trailing words. A variant tag ("efficientnet-b7",
+    "llama-3-70b") or an English word ("llama-adapter", "bert-large") is part of the name and
+    stays, and what is left must still be a name of four or more characters ("i-jepa" stays)."""
+    from ..retrieve.spelling import is_english  # the English word list loads on first use
+
+    forms = [name]
+    if name.endswith("s") and not name.endswith("ss") and len(name) > 3:
+        forms.append(name[:-1])  # "CNNs", "ViTs", "LLMs": the plural of a name is that name
+    parts = name.split("-")
+    while len(parts) > 1 and _WORD_PART.fullmatch(parts[-1]) and not is_english(parts[-1]):
+        parts.pop()
+        if len("-".join(parts)) < 4:
+            break
+        forms.append("-".join(parts))
+    return forms

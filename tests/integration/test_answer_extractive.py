@@ -158,3 +158,25 @@ def test_unverifiable_model_reply_falls_back_to_the_sources_sentences(
     assert not answer.abstained and "354K" in answer.text and "Bananas" not in answer.text
     assert answer.mode.fallback_reason == "unverified" and answer.mode.generator == "extractive"
     assert answer.notice and "showing the sources' sentences instead" in answer.notice
+
+
+def test_a_misspelled_question_is_searched_as_the_collection_spells_it(full_assistant: Assistant) -> None:
+    answer = full_assistant.ask(
+        "wat metrc does the SpcaeEvo mehtod use to mesure how quantizaton-frendly a serch space is?",
+        mode="extractive",
+    )
+    _check_contract(answer)
+    assert (
+        answer.corrections["SpcaeEvo"] == "SpaceEvo" and answer.corrections["quantizaton"] == "quantization"
+    )
+    assert answer.question.startswith("wat metrc does the SpcaeEvo")  # the user's words are kept
+    assert not answer.abstained and answer.citations[0].title.startswith("SpaceEvo")
+    assert answer.corrected_note is not None and "SpaceEvo (you wrote SpcaeEvo)" in answer.corrected_note
+    assert answer.to_dict()["corrections"] == answer.corrections
+
+
+def test_a_correctly_spelled_question_is_not_corrected(full_assistant: Assistant) -> None:
+    answer = full_assistant.ask(
+        "What does the ByteNet model use to enlarge its receptive field?", mode="extractive"
+    )
+    assert answer.corrections == {} and answer.corrected_note is None

@@ -166,3 +166,25 @@ def test_shipped_model_is_fitted_on_dev_with_known_features() -> None:
 def test_stale_model_file_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown features"):
         AbstentionModel.from_dict({"weights": {"old_feature": 1.0}, "bias": 0, "threshold": 0.5})
+
+
+def test_a_relative_measure_is_a_ratio_or_percentage_and_a_long_measure_its_acronym() -> None:
+    from rag.answer.question import quantity_target
+
+    faster = quantity_target("How much faster is inference after FFN Fusion?")
+    assert answerable._distance("It achieves a 1.71X speedup in inference latency.", faster) == 0
+    assert answerable._distance("It reduces latency to 40 ms per token.", faster) == answerable.GAP_WORDS
+    fid = quantity_target("What Fréchet Inception Distance does DiT-MoE reach at 512x512?")
+    assert answerable._distance("DiT-MoE achieves a FID of 1.80 at 512 resolution.", fid) <= 2
+
+
+def test_a_question_in_another_language_needs_a_name_to_search_by(scorer: SupportScorer) -> None:  # noqa: F811
+    q = "Schreib mir bitte ein Gedicht über Transformer-Modelle im Stil von Goethe."
+    plan = make_plan(q)
+    ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
+    no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
+    assert not no.answerable and "language" in (no.reason or "")
+    q = "Wie viele Parameter hat das D3Net-Netzwerk zur Echokompensation?"
+    plan = make_plan(q)
+    ev = evidence_for(q, scorer, [AEC], [(1, 1)])
+    assert relevance_gate(decide(plan, ev), ev, 0.2, plan).answerable

@@ -154,3 +154,40 @@ def test_a_refused_follow_up_quotes_the_conversation_paper(scorer: SupportScorer
     assert verified.fallback_reason == "model_no_answer" and verified.generator == "extractive"
     assert any("70M to 7B" in s.text for s in verified.sentences)
     assert {m for s in verified.sentences for m in s.markers} == {1}
+
+
+PJAX = (
+    "A projection-based framework for gradient-free and parallel learning",
+    "We present a feasibility-seeking approach to neural network training. We reformulate training as "
+    "a large-scale feasibility problem. We introduce PJAX, a JAX-based software framework that enables "
+    "this paradigm. PJAX composes projection operators for elementary operations.",
+)
+
+
+def test_a_lookup_quotes_the_sentence_that_names_the_method(scorer: SupportScorer) -> None:
+    q = "Which paper trains networks without gradients by projecting onto local constraints?"
+    ev = evidence_for(q, scorer, [PJAX, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(make_plan(q), ev, 0.2)
+    assert {m for s in out for m in s.markers} == {1}
+    assert any("We introduce PJAX" in s.text for s in out)  # not only "We present a ... approach"
+
+
+def test_a_quantity_asked_in_another_language_quotes_the_named_papers_number(scorer: SupportScorer) -> None:
+    q = "Wie viele Parameter hat das D3Net-Netzwerk zur Echokompensation?"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    out = extractive_answer(make_plan(q), ev, max_sentences=2, floor=0.25)
+    assert out and all(s.markers == [1] for s in out)
+    assert any("354K parameters" in s.text for s in out)
+
+
+def test_a_relative_quantity_quotes_the_ratio(scorer: SupportScorer) -> None:
+    ffn = (
+        "FFN Fusion: Rethinking Sequential Computation in Large Language Models",
+        "We introduce FFN Fusion, an architectural optimization technique. Applying it to "
+        "Llama-3.1-405B-Instruct, we create Ultra-253B-Base, an efficient model that achieves a 1.71X "
+        "speedup in inference latency and 35X lower per-token cost. The model has 253B parameters.",
+    )
+    q = "How much faster is inference after applying FFN Fusion?"
+    ev = evidence_for(q, scorer, [ffn], [(1, 1)])
+    out = extractive_answer(make_plan(q), ev, max_sentences=1, floor=0.25)
+    assert out and "1.71X" in out[0].text

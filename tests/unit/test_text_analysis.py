@@ -79,3 +79,56 @@ def test_question_analysis() -> None:
     ]
     assert "Mix-LN" in rule_based_standalone("Which model sizes did they test?", history)
     assert rule_based_standalone("What is D3Net?", history) == "What is D3Net?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie viele Parameter hat das größte Spikformer-V2-Modell?",
+        "Quelle précision top-1 UniFormer obtient-il ?",
+        "¿Qué tasa de compresión alcanza NeuMeta?",
+        "Сколько параметров у модели?",
+        "GNNPipe 最多能把每个 epoch 的训练时间缩短多少倍？",
+        "LightHGNN은 MLP보다 얼마나 더 좋은가요?",
+        "How accurate was the system on the hardest CAPTCHAs?",
+    ],
+)
+def test_quantity_questions_in_other_words_and_languages(question: str) -> None:
+    assert asks_for_quantity(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which paper uses mixed precision for quantization?", "What is parameter-efficient fine-tuning?"],
+)
+def test_words_that_only_look_like_a_measure(question: str) -> None:
+    assert not asks_for_quantity(question)
+
+
+def test_a_long_measure_is_also_its_acronym() -> None:
+    from rag.answer.question import quantity_target
+
+    assert "fid" in quantity_target("What Fréchet Inception Distance does DiT-MoE reach?")
+    assert "map" in quantity_target("What mean average precision does the detector reach?")
+    assert quantity_target("How many GPU hours does APQ need?") == {"gpu", "hour"}  # two words: no acronym
+
+
+def test_relative_values() -> None:
+    from rag.answer.terms import has_relative_value
+
+    for text in ("a 1.71X speedup", "35x lower cost", "2 to 25 times fewer", "10.1% higher", "a 3-fold gain"):
+        assert has_relative_value(text), text
+    for text in ("ResNet-50 at 512x512", "trained for 300 epochs", "the x-axis"):
+        assert not has_relative_value(text), text
+
+
+def test_name_forms_in_other_languages_plurals_and_spacing() -> None:
+    from rag.answer.terms import names_found
+
+    abstract = "A 172M 16-layer Spikformer V2 reaches 81.10% on ImageNet. CNN models are strong."
+    names = ("spikformer-v2-modell", "imagenet-genauigkeit", "cnns")
+    assert names_found(names, abstract) == set(names)
+    # A variant tag or an English word is part of the name: another model, not found.
+    assert names_found(("efficientnet-b7", "llama-adapter"), "EfficientNet and LLaMA") == set()
+    # What is left of a compound must still be a name ("I-JEPA" is not "I").
+    assert names_found(("i-jepa",), "I think so") == set()

@@ -70,6 +70,10 @@ class LexicalIndex(Protocol):
         """Every source file the indexed chunks come from, sorted."""
         ...
 
+    def doc_freq(self, term: str) -> int:
+        """How many chunks contain ``term`` (a stem, as :func:`analysis.terms` makes them)."""
+        ...
+
     def chunk_ids(self) -> list[str]:
         """Every chunk id in the index (for checks and tests: reads the whole index)."""
         ...

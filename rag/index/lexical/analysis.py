@@ -7,6 +7,7 @@ text gives the same terms on every backend and switching backends never changes 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import bm25s
@@ -16,8 +17,14 @@ STOPWORDS = "en"
 _stemmer = Stemmer.Stemmer("english")
 
 
+# Where Latin letters or digits meet another script with no space ("在SVHN街景", "LightHGNN은"):
+# a word boundary, so the name is its own token.
+_SCRIPT_EDGE = re.compile(r"(?<=[A-Za-z0-9])(?=[^\W\d_A-Za-zÀ-ɏ])|(?<=[^\W\d_A-Za-zÀ-ɏ])(?=[A-Za-z0-9])")
+
+
 def tokenize(texts: list[str]) -> Any:
     """bm25s tokens for ``texts`` (ids into a vocabulary, for :mod:`bm25s`)."""
+    texts = [_SCRIPT_EDGE.sub(" ", t) for t in texts]
     return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=_stemmer, show_progress=False)
 
 

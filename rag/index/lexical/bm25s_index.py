@@ -89,6 +89,15 @@ class Bm25sIndex:
         """Every source file of the indexed chunks, sorted."""
         return sorted({s for m in self.meta for s in meta_list(m, "sources")})
 
+    def doc_freq(self, term: str) -> int:
+        """How many chunks contain the stem ``term`` (the length of its column in the score
+        matrix, which bm25s stores term by term)."""
+        column = self.retriever.vocab_dict.get(term) if term and self.ids else None
+        indptr = self.retriever.scores.get("indptr") if column is not None else None
+        if column is None or indptr is None or column + 1 >= len(indptr):
+            return 0
+        return int(indptr[column + 1] - indptr[column])
+
     def paper_ids(self, filters: SearchFilters) -> list[str]:
         """Every paper with a chunk that passes ``filters``."""
         rows = np.flatnonzero(self.mask(filters))

@@ -212,6 +212,10 @@ class TantivyIndex:
         )
         return sorted(str(b["key"]) for b in got["files"]["buckets"])
 
+    def doc_freq(self, term: str) -> int:
+        """How many chunks contain the stem ``term`` (Tantivy's term dictionary)."""
+        return int(self._searcher.doc_freq("body", term)) if term else 0
+
     def chunk_ids(self) -> list[str]:
         """Every chunk id (reads every stored document: for checks and tests)."""
         return [c for c, _ in self._chunk_ids_of(Query.all_query(), len(self))]
