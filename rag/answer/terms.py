@@ -143,13 +143,24 @@ def method_names(text: str) -> set[str]:
     return out
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _close(name: str, words: set[str]) -> bool:
     """``name`` or a near-spelling of it (one slip: "ByteNett", "Mix-NL") is among ``words``."""
     if name in words:
         return True
     if len(name) < 5:
         return False
-    return any(abs(len(w) - len(name)) <= 2 and SequenceMatcher(None, name, w).ratio() >= 0.8 for w in words)
+    # A slip of the keys leaves the numbers alone; a different number is a different variant
+    # ("ImageNet-1K" is not "ImageNet-100", "LLaMA-3-70B" not "LLaMA-2-7B").
+    digits = _DIGITS.findall(name)
+    return any(
+        abs(len(w) - len(name)) <= 2
+        and _DIGITS.findall(w) == digits
+        and SequenceMatcher(None, name, w).ratio() >= 0.8
+        for w in words
+    )
 
 
 def names_supported(claim: str, evidence: str, *, require_all: bool = False) -> bool:

@@ -188,3 +188,33 @@ def test_a_question_in_another_language_needs_a_name_to_search_by(scorer: Suppor
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [AEC], [(1, 1)])
     assert relevance_gate(decide(plan, ev), ev, 0.2, plan).answerable
+
+
+def test_a_value_measures_the_words_of_its_own_clause() -> None:
+    from rag.answer.question import quantity_target
+
+    hours = quantity_target("How many GPU hours does APQ's joint search need?")
+    sentence = (
+        "APQ achieves 2.3% higher accuracy while reducing orders of magnitude GPU hours and CO2 emission."
+    )
+    assert answerable._distance(sentence, hours) == answerable.GAP_WORDS
+    assert answerable._distance("The search takes 200 GPU hours, while others need more.", hours) == 1
+    bleu = quantity_target("What BLEU score does the LSTM reach?")
+    assert answerable._distance("The LSTM reaches a BLEU score of 34.8, while SMT gets 33.3.", bleu) == 3
+
+
+def test_an_absolute_measure_is_not_answered_by_a_relative_value(scorer: SupportScorer) -> None:  # noqa: F811
+    simple = (
+        "Lets keep it simple, Using simple architectures to outperform deeper architectures",
+        "Our simple 13-layer architecture outperforms VGGNet while having 2 to 25 times fewer number of "
+        "parameters and operations.",
+    )
+    q = "How many parameters in total does the 13-layer SimpleNet architecture have?"
+    ev = evidence_for(q, scorer, [simple], [(1, 1)])
+    assert value_gap(make_plan(q), ev) == 1.0  # "25 times fewer parameters" is no parameter count
+    q = "How many times fewer parameters does the 13-layer SimpleNet architecture have than VGGNet?"
+    assert value_gap(make_plan(q), ev) < 0.5  # asked relative to another: the ratio answers
+    sentence = "DeepMAD achieves 0.7% and 1.5% higher top-1 accuracy than ConvNeXt and Swin."
+    target = make_plan("What top-1 accuracy does DeepMAD reach?").target
+    assert answerable._distance(sentence, target, absolute=True) == answerable.GAP_WORDS
+    assert answerable._distance(sentence, target) < answerable.GAP_WORDS

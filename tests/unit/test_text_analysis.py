@@ -132,3 +132,12 @@ def test_name_forms_in_other_languages_plurals_and_spacing() -> None:
     assert names_found(("efficientnet-b7", "llama-adapter"), "EfficientNet and LLaMA") == set()
     # What is left of a compound must still be a name ("I-JEPA" is not "I").
     assert names_found(("i-jepa",), "I think so") == set()
+
+
+def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
+    from rag.answer.terms import names_found
+
+    assert names_found(("bytenett",), "The ByteNet uses dilation.") == {"bytenett"}  # a slip
+    text = "CNN-JEPA reaches 73.3% on ImageNet-100; MiniCache is tested on LLaMA-2-7B and LLaMA-3."
+    assert names_found(("imagenet-1k", "llama-3-70b"), text) == set()
+    assert names_found(("imagenet-100", "llama-2-7b"), text) == {"imagenet-100", "llama-2-7b"}
