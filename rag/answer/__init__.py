@@ -1,4 +1,6 @@
-"""Answering: evidence selection, generation (LLM or extractive), citation checking."""
+"""Answering: plan (kinds, injection stripping, questions in other languages: :mod:`.language`),
+evidence selection, the answer-or-abstain decision, generation (LLM or extractive), citation
+checking; :mod:`.pipeline` runs the stages in order."""
 
 from .pipeline import AnswerMode, AnswerPipeline
 from .question import QuestionError

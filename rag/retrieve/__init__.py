@@ -1,4 +1,6 @@
-"""Retrieval: dense + lexical candidates, fused and grouped to one result per paper."""
+"""Retrieval: dense + lexical candidates, fused and grouped to one result per paper
+(:mod:`.retriever`, :mod:`.fusion`); question words corrected against the collection's vocabulary
+before searching (:mod:`.spelling`)."""
 
 from ..index.filters import SearchFilters
 from .fusion import reciprocal_rank_fusion
