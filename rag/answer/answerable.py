@@ -37,7 +37,14 @@ from .gather import Evidence
 from .language import names_a_work
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
-from .terms import RELATIVE_TARGETS, content_terms, has_relative_value, method_names, names_found, singular
+from .terms import (
+    RELATIVE_TARGETS,
+    content_terms,
+    distinctive_names,
+    has_relative_value,
+    names_found,
+    singular,
+)
 
 FEATURES: tuple[str, ...] = (
     "best_relevance",
@@ -153,14 +160,6 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
             elif plan.item:
                 best = min(best, _name_distance(sentence, plan.item, asked))
     return best / GAP_WORDS
-
-
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*\b")
-
-
-def distinctive_names(question: str) -> set[str]:
-    """Method names and acronyms of the question, lower-cased ("VanillaNet", "GNMT", "BLEU")."""
-    return method_names(question) | {a.lower() for a in _ACRONYM.findall(question)}
 
 
 def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from ..retrieve.spelling import is_english
+from .terms import distinctive_names
 
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
@@ -78,8 +79,6 @@ def names_a_work(text: str) -> bool:
     """Whether a (non-English) question names something a paper could be found by: a method
     name or acronym ("LightHGNN", "SVHN", "Ptr-Net"), or a run of capitalised English words
     ("Pointer Networks", "Neural Circuit Diagrams")."""
-    from .answerable import distinctive_names  # answerable imports the plan, which imports this
-
     readable = readable_part(text) or text
     words = _WORD.findall(readable)
     if distinctive_names(readable) or any(_hyphenated_name(w) for w in words):

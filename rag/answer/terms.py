@@ -9,6 +9,8 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from ..retrieve.spelling import is_english
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]")
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s*(%|[KkMmBb]\b|x\b|×)?")
 _STOP = frozenset(STOPWORDS_EN) | {
@@ -143,6 +145,14 @@ def method_names(text: str) -> set[str]:
     return out
 
 
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z][A-Z0-9]*\b")
+
+
+def distinctive_names(question: str) -> set[str]:
+    """Method names and acronyms of the question, lower-cased ("VanillaNet", "GNMT", "BLEU")."""
+    return method_names(question) | {a.lower() for a in _ACRONYM.findall(question)}
+
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -194,8 +204,6 @@ def _name_forms(name: str) -> list[str]:
     "imagenet-genauigkeit"), the name without the trailing words. A variant tag ("efficientnet-b7",
     "llama-3-70b") or an English word ("llama-adapter", "bert-large") is part of the name and
     stays, and what is left must still be a name of four or more characters ("i-jepa" stays)."""
-    from ..retrieve.spelling import is_english  # the English word list loads on first use
-
     forms = [name]
     if name.endswith("s") and not name.endswith("ss") and len(name) > 3:
         forms.append(name[:-1])  # "CNNs", "ViTs", "LLMs": the plural of a name is that name

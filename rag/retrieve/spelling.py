@@ -97,10 +97,9 @@ def _candidate(
     """
     lower = word.lower()
     inner_capital = any(c.isupper() for c in word[1:])
-    english = _english()
 
     def best(options: set[str], want_english: bool) -> str | None:
-        ordered = sorted(o for o in options if (english[o] > 0) == want_english)
+        ordered = sorted(o for o in options if is_english(o) == want_english)
         ranked = sorted(
             ((df, option) for option, stems in zip(ordered, terms(ordered), strict=True)
              if len(stems) == 1 and (df := doc_freq(stems[0])) > 0),
@@ -147,7 +146,7 @@ def correct_spelling(
         ):
             continue
         stems = terms([word])[0]
-        if len(stems) != 1 or doc_freq(stems[0]) > 0 or _english()[word.lower()] > 0:
+        if len(stems) != 1 or doc_freq(stems[0]) > 0 or is_english(word):
             continue  # a stop word, a word the collection uses, or an English word ("ships")
         fixed = _candidate(word, doc_freq, occurs)
         if fixed is not None:
