@@ -21,7 +21,13 @@ RELATIVE_CUTOFF = 0.8
 
 
 def extract(
-    question: str, evidence: list[EvidenceItem], *, max_sentences: int, min_relevance: float
+    question: str,
+    evidence: list[EvidenceItem],
+    *,
+    max_sentences: int,
+    min_relevance: float,
+    relative_cutoff: float = RELATIVE_CUTOFF,
+    max_per_paper: int = MAX_PER_PAPER,
 ) -> list[CheckedSentence]:
     """Pick sentences answering ``question``; an empty list means "the corpus does not say".
 
@@ -75,9 +81,9 @@ def extract(
     for score, item, i in candidates:
         if len(picked) >= max_sentences:
             break
-        if (item.marker, i) not in first and score < RELATIVE_CUTOFF * best:
+        if (item.marker, i) not in first and score < relative_cutoff * best:
             continue
-        if per_paper.get(item.marker, 0) >= MAX_PER_PAPER:
+        if per_paper.get(item.marker, 0) >= max_per_paper:
             continue
         per_paper[item.marker] = per_paper.get(item.marker, 0) + 1
         picked.append((score, item, i))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..corpus.ids import normalize_title
 from ..retrieve import RetrievalTrace, SearchFilters
+from ..tokens import count_tokens
 from ..types import Paper, SearchResult
 from .evidence import EvidenceItem, select_evidence
 from .plan import Plan
@@ -27,6 +28,12 @@ FetchPapers = Callable[[list[str]], dict[str, Paper]]
 
 #: Papers retrieved for a list question (all of them are candidates to be listed).
 LIST_K = 10
+#: Evidence tokens of each paper the answer is about (a compared work, the followed-up paper):
+#: most abstracts whole (median 270, largest 396 cl100k tokens in the bundled corpus), so the
+#: model reads which sentence answers; the sentence scorer favours sentences that restate the
+#: question's topic over the one stating, say, the search strategy or the datasets. Other papers
+#: show ``answer.sentences_per_paper`` sentences.
+FOCUS_TOKENS = 320
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,23 @@ class Evidence:
     def by_paper(self, paper_id: str) -> EvidenceItem | None:
         """The evidence item of ``paper_id``, if it is in the evidence."""
         return next((e for e in self.items if e.paper_id == paper_id), None)
+
+
+def _show_more(item: EvidenceItem, tokens: int) -> None:
+    """Select the paper's sentences in order of relevance while they fit in ``tokens`` (at least
+    the ones already selected), shown in abstract order."""
+    ranked = sorted(range(len(item.sentences)), key=lambda i: item.relevance[i], reverse=True)
+    chosen = set(item.selected)
+    used = sum(count_tokens(item.sentences[i]) for i in chosen)
+    for i in ranked:
+        if i in chosen:
+            continue
+        cost = count_tokens(item.sentences[i])
+        if used + cost > tokens:
+            break
+        chosen.add(i)
+        used += cost
+    item.selected = sorted(chosen)
 
 
 def _mentions(work: str, paper: Paper | None, result: SearchResult) -> bool:
@@ -145,5 +169,8 @@ def gather(
         token_budget=budget,
         also=plan.readable,
     )
+    for item in items:
+        if item.paper_id in seen:
+            _show_more(item, FOCUS_TOKENS)
     must = tuple(e.marker for e in items if e.paper_id in seen)
     return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))

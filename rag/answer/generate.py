@@ -21,7 +21,7 @@ from typing import Literal
 
 from .citations import CheckedSentence
 from .evidence import EvidenceItem, render_evidence
-from .extractive import extract
+from .extractive import MAX_PER_PAPER, extract
 from .gather import Evidence
 from .plan import Plan
 from .prompts import load_prompt
@@ -141,9 +141,27 @@ def extractive_answer(
 ) -> list[CheckedSentence]:
     """The most relevant sentences, quoted; every compared work / followed-up paper covered."""
     items = evidence.items
+    if plan.kind == "compare" and len(evidence.must_cover) >= 2:
+        # A comparison quotes every compared work on its own terms: each one's best sentences
+        # for the question (as many as any paper may give), not only the best few overall, which
+        # can all come from one side when its abstract happens to echo the question's words.
+        # The best sentences overall from other papers stay: a compared work resolved to the
+        # wrong paper is then still answered by the paper the question's words point to.
+        must = set(evidence.must_cover)
+        picked = []
+        for item in (e for e in items if e.marker in must):
+            picked += extract(
+                plan.question, [item], max_sentences=MAX_PER_PAPER, min_relevance=floor, relative_cutoff=0.0
+            )
+        overall = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
+        return cover(plan, evidence, [*picked, *(s for s in overall if not must & set(s.markers))])
     if plan.kind == "followup" and evidence.must_cover:
         items = [e for e in items if e.marker in evidence.must_cover]
-    picked = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
+    # An answer about one paper (the one a follow-up asks about) may quote it throughout.
+    per_paper = max_sentences if plan.kind == "followup" and len(items) == 1 else MAX_PER_PAPER
+    picked = extract(
+        plan.question, items, max_sentences=max_sentences, min_relevance=floor, max_per_paper=per_paper
+    )
     # A follow-up's paper is known (the conversation is about it) and the evidence passed the
     # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.
     if plan.kind == "followup" and not picked and items:

@@ -245,11 +245,17 @@ class AnswerPipeline:
         picked = extractive_answer(run.plan, evidence, max_sentences=cfg.extractive_sentences, floor=floor)
         return Draft("extractive", tuple(picked))
 
-    def _prompt_items(self, evidence: Evidence) -> list[EvidenceItem]:
+    def _prompt_items(self, plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
         """The evidence the model is shown: must-cover items, then the best-ranked papers up to
-        ``answer.prompt_papers``, within ``answer.evidence_token_budget``."""
+        ``answer.prompt_papers``, within ``answer.evidence_token_budget``.
+
+        A follow-up about the conversation's papers is shown those papers only: beside other
+        sources, a small model reads "the second one" as source [2] of the evidence.
+        """
         cfg = self.settings.answer
         must = [e for e in evidence.items if e.marker in evidence.must_cover]
+        if plan.kind == "followup" and must:
+            return must
         rest = [e for e in evidence.items if e.marker not in evidence.must_cover]
         shown: list[EvidenceItem] = []
         used = 0
@@ -268,7 +274,7 @@ class AnswerPipeline:
         asked = run.plan.question
         if run.plan.kind == "followup" and run.query != asked:
             asked = f"{asked} (asked about: {run.query[len(run.plan.question) :].strip(' ()')})"
-        messages = llm_messages(run.plan, evidence, asked, self._prompt_items(evidence))
+        messages = llm_messages(run.plan, evidence, asked, self._prompt_items(run.plan, evidence))
         yield StatusEvent("writing the answer")
         clock = time.perf_counter()
         parts: list[str] = []

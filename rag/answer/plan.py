@@ -39,13 +39,24 @@ _DOCS = r"(papers|works|studies|articles|publications|preprints|theses)"
 _PLURAL = r"(papers|works|studies|articles|publications|preprints|theses|approaches|methods)"
 # "Which papers ...", "list the works ...": unambiguous requests for several papers.
 _LIST = re.compile(
-    rf"\b(which|what|list|name|find|any|all|are there|show)\b[^?]{{0,60}}\b{_DOCS}\b|^\s*list\b",
+    rf"\b(which|what|list|name|find|any|all|are there|show)\b[^?]{{0,60}}\b{_DOCS}\b|^\s*list\b"
+    # "... Which ones are in the collection?", "What does the corpus have on grokking?"
+    r"|\b(which|what) ones\b"
+    r"|\bwhat (does|do) (the|this|your) (corpus|collection|library|index) (have|hold|contain|include)\b"
+    # "What's in the corpus about X?", "Everything on X", "Any research about X?", "Show me work
+    # on X", "What has been published on X?": a survey of the collection, so every paper counts.
+    r"|\bwhat(?:'s| is) (?:there|in (?:the|this|your) (?:corpus|collection|library|index))"
+    r" (?:on|about|regarding)\b"
+    r"|\beverything (?:on|about|regarding)\b"
+    r"|\b(?:any|what|some|all|recent|the) (?:research|literature) (?:on|about|into|regarding|exists?)\b"
+    r"|\b(?:show|give|find)(?: me)? (?:some |the )?work (?:on|about|regarding)\b"
+    r"|\bwhat (?:has|have) been (?:published|written|done|proposed)\b",
     re.IGNORECASE,
 )
 # "... methods that ...": several things, but weaker (a quantity question wins over it).
 _LIST_WEAK = re.compile(
     rf"\b(which|what|list|name|find|any|all|are there)\b[^?]{{0,60}}\b{_PLURAL}\b"
-    rf"|\b{_PLURAL} (that|which|on|about|using|use|propose|study|studying)\b",
+    rf"|\b{_PLURAL} (that|which|whose|where|on|about|using|use|propose|study|studying)\b",
     re.IGNORECASE,
 )
 _SINGULAR = r"(paper|work|study|article|publication|preprint|thesis|dissertation)"

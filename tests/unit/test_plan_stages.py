@@ -117,6 +117,29 @@ def test_uncited_compared_work_is_added(scorer: SupportScorer) -> None:
     assert {m for s in verified.sentences for m in s.markers} == {1, 2}
 
 
+def test_extractive_comparison_quotes_both_works_alike(scorer: SupportScorer) -> None:
+    # Mix-LN's abstract echoes the question's words more than LayerNorm Scaling's, so the three
+    # best sentences overall could all be its own: each compared work gets its two best instead.
+    q = "How do Mix-LN and LayerNorm Scaling differ in how they fix Pre-LN's weak deep layers?"
+    ev = evidence_for(q, scorer, [MIXLN, LNS], [(1, 1), (2, 2)], must=(1, 2))
+    picked = extractive_answer(make_plan(q), ev, max_sentences=3, floor=0.0)
+    per_paper = {m: sum(m in s.markers for s in picked) for m in (1, 2)}
+    assert per_paper == {1: 2, 2: 2}
+    assert any("inverse square root" in s.text for s in picked)
+
+
+def test_extractive_follow_up_may_quote_its_one_paper_throughout(scorer: SupportScorer) -> None:
+    history_paper = MIXLN
+    q = (
+        "How does it combine the strengths of Pre-LN and Post-LN in the same model, across layers, "
+        "and at what model sizes does it outperform both?"
+    )
+    ev = evidence_for(q, scorer, [history_paper, LNS], [(1, 1), (2, 2)], must=(1,))
+    plan = make_plan(q, has_history=True, focus=("p1",))
+    picked = extractive_answer(plan, ev, max_sentences=3, floor=0.0)
+    assert len(picked) == 3 and all(s.markers == [1] for s in picked)
+
+
 def test_refusal_abstains(scorer: SupportScorer) -> None:
     q = "What BLEU score does Mix-LN reach?"
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
@@ -191,3 +214,43 @@ def test_a_relative_quantity_quotes_the_ratio(scorer: SupportScorer) -> None:
     ev = evidence_for(q, scorer, [ffn], [(1, 1)])
     out = extractive_answer(make_plan(q), ev, max_sentences=1, floor=0.25)
     assert out and "1.71X" in out[0].text
+
+
+def test_compared_papers_are_shown_whole_others_by_their_best_sentences(scorer: SupportScorer) -> None:
+    # The sentence with the answer ("a reinforcement learning based controller") shares no word
+    # with the question: the model must see it, so a compared work's abstract is shown whole.
+    from rag.answer.gather import gather
+    from rag.retrieve import RetrievalTrace, SearchFilters
+    from rag.types import Paper, SearchResult
+
+    papers = {
+        "p1": Paper("p1", "Auto-GNN: Neural Architecture Search of Graph Neural Networks",
+                    "Graph neural networks work on graphs. We propose Auto-GNN to find GNN architectures. "
+                    "A reinforcement learning based controller validates architectures via small steps. "
+                    "Experiments show good results."),
+        "p2": Paper("p2", "Edge-featured Graph Neural Architecture Search",
+                    "We propose EGNAS to search GNN architectures with edge features. "
+                    "It is searched efficiently with a differentiable search strategy. "
+                    "It wins on six datasets."),
+        "p3": Paper("p3", "Graph Pooling", "We pool graphs. Pooling helps. It is fast. It is small."),
+    }  # fmt: skip
+    results = {pid: SearchResult(pid, p.title, 1.0) for pid, p in papers.items()}
+
+    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
+        if "EGNAS" in query and "Auto" not in query:
+            return [results["p2"]]
+        if "Auto-GNN" in query and "EGNAS" not in query:
+            return [results["p1"]]
+        return [results["p3"], results["p1"], results["p2"]][:n]
+
+    q = "Auto-GNN vs. EGNAS: what search strategy does each use?"
+    evidence = gather(
+        make_plan(q), q, k=3, filters=SearchFilters(), search=search,
+        papers=lambda ids: {i: papers[i] for i in ids if i in papers}, scorer=scorer,
+        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(),
+    )  # fmt: skip
+    shown = {e.paper_id: e for e in evidence.items}
+    assert {e.paper_id for e in evidence.items if e.marker in evidence.must_cover} == {"p1", "p2"}
+    assert all(shown[p].selected == list(range(len(shown[p].sentences))) for p in ("p1", "p2"))
+    assert "reinforcement learning based controller" in shown["p1"].selected_text
+    assert len(shown["p3"].selected) == 1
