@@ -7,6 +7,10 @@
 - ``followup``: the papers of the previous turn come first (by id when the history carries
   them, else by resolving the previous turn's text with retrieval);
 - ``list``: more papers are retrieved (every matching paper should be listed).
+
+The papers an answer is about (compared works, the followed-up paper) show up to
+``answer.focus_paper_tokens`` of their sentences, most abstracts whole; other papers show their
+``answer.sentences_per_paper`` most relevant sentences.
 """
 
 from __future__ import annotations
@@ -28,12 +32,6 @@ FetchPapers = Callable[[list[str]], dict[str, Paper]]
 
 #: Papers retrieved for a list question (all of them are candidates to be listed).
 LIST_K = 10
-#: Evidence tokens of each paper the answer is about (a compared work, the followed-up paper):
-#: most abstracts whole (median 270, largest 396 cl100k tokens in the bundled corpus), so the
-#: model reads which sentence answers; the sentence scorer favours sentences that restate the
-#: question's topic over the one stating, say, the search strategy or the datasets. Other papers
-#: show ``answer.sentences_per_paper`` sentences.
-FOCUS_TOKENS = 320
 
 
 @dataclass(frozen=True)
@@ -135,6 +133,7 @@ def gather(
     token_budget: int,
     trace: RetrievalTrace,
     focus_results: list[SearchResult] | None = None,
+    focus_tokens: int = 0,
 ) -> Evidence:
     """Retrieve for ``plan`` and select the evidence sentences (see the module docstring)."""
     want = max(k, LIST_K) if plan.kind == "list" else k
@@ -171,6 +170,6 @@ def gather(
     )
     for item in items:
         if item.paper_id in seen:
-            _show_more(item, FOCUS_TOKENS)
+            _show_more(item, focus_tokens)
     must = tuple(e.marker for e in items if e.paper_id in seen)
     return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))

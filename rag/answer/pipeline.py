@@ -34,7 +34,14 @@ from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
 from .language import is_english_text
 from .plan import Plan, make_plan
-from .question import cited_segments, clean_question, needs_context, referenced_marker, rule_based_standalone
+from .question import (
+    cited_segments,
+    clean_question,
+    name_reference,
+    needs_context,
+    referenced_marker,
+    rule_based_standalone,
+)
 from .support import SentenceEmbedder, SupportScorer
 from .verify import SUPPORT_THRESHOLD, Verified, verify_llm
 
@@ -230,6 +237,7 @@ class AnswerPipeline:
             token_budget=cfg.evidence_token_budget,
             trace=trace,
             focus_results=focus,
+            focus_tokens=cfg.focus_paper_tokens,
         )
         run.timings.update(trace.timings)
         return evidence
@@ -273,7 +281,12 @@ class AnswerPipeline:
         """Stream the model's reply (``TextDelta`` events); the last item is the raw text."""
         asked = run.plan.question
         if run.plan.kind == "followup" and run.query != asked:
-            asked = f"{asked} (asked about: {run.query[len(run.plan.question) :].strip(' ()')})"
+            about = run.query[len(run.plan.question) :].strip(" ()")
+            if len(run.plan.focus) == 1:
+                # The model is shown that one paper as [1]: "the second one" would read as a
+                # second source (or a second dataset), so the pointer becomes "this paper".
+                asked = name_reference(asked, "this paper")
+            asked = f"{asked} (asked about: {about})"
         messages = llm_messages(run.plan, evidence, asked, self._prompt_items(run.plan, evidence))
         yield StatusEvent("writing the answer")
         clock = time.perf_counter()

@@ -189,6 +189,17 @@ def referenced_marker(question: str, answer: str) -> int | None:
     return None
 
 
+def name_reference(question: str, name: str) -> str:
+    """The follow-up with its pointer at one cited paper ("the second one", "the latter", "paper
+    [2]", "the speech one") replaced by ``name``; unchanged if it has none."""
+    match = _ORDINAL_REF.search(question) or _TOPIC_REF.search(question)
+    if not match:
+        return question
+    start = match.start()
+    word = name[:1].upper() + name[1:] if not question[:start].strip() else name
+    return f"{question[:start]}{word}{question[match.end() :]}"
+
+
 def _around_markers(answer: str) -> dict[int, str]:
     """Marker number → the text on both sides of it, up to the neighbouring markers (a marker
     may follow the claim, "... on speech [2]", or the name, "Spikformer V2 [1] brings ...")."""

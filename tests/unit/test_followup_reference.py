@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.question import cited_segments, referenced_marker
+from rag.answer.question import cited_segments, name_reference, referenced_marker
 
 LISTED = (
     "Several do: (1) UniFormer reports Kinetics-400 results [1]; (2) Mamba-ND, which extends Mamba "
@@ -41,3 +41,18 @@ def test_cited_segments_say_what_the_answer_said_about_each_paper() -> None:
     segments = cited_segments(LISTED)
     assert sorted(segments) == [1, 2, 3]
     assert segments[2].startswith("(2) Mamba-ND") and "HMDB-51" in segments[2]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("The second one — which datasets did they use?", "This paper — which datasets did they use?"),
+        ("How many bugs did the fuzzing one uncover?", "How many bugs did this paper uncover?"),
+        ("For the first one, how fast is it?", "For this paper, how fast is it?"),
+        ("What does paper [2] report?", "What does this paper report?"),
+        ("What did the latter use?", "What did this paper use?"),
+        ("How big is it?", "How big is it?"),
+    ],
+)
+def test_the_pointer_at_a_cited_paper_is_replaced_by_its_name(question: str, named: str) -> None:
+    assert name_reference(question, "this paper") == named

@@ -247,7 +247,7 @@ def test_compared_papers_are_shown_whole_others_by_their_best_sentences(scorer: 
     evidence = gather(
         make_plan(q), q, k=3, filters=SearchFilters(), search=search,
         papers=lambda ids: {i: papers[i] for i in ids if i in papers}, scorer=scorer,
-        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(),
+        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(), focus_tokens=320,
     )  # fmt: skip
     shown = {e.paper_id: e for e in evidence.items}
     assert {e.paper_id for e in evidence.items if e.marker in evidence.must_cover} == {"p1", "p2"}
