@@ -51,6 +51,11 @@ class Evidence:
         """Relevance of the best evidence sentence to the question (0 when there is none)."""
         return max((e.best_relevance for e in self.items), default=0.0)
 
+    @property
+    def covered(self) -> list[EvidenceItem]:
+        """The items the answer must cite (``must_cover``), in marker order."""
+        return [e for e in self.items if e.marker in self.must_cover]
+
     def by_paper(self, paper_id: str) -> EvidenceItem | None:
         """The evidence item of ``paper_id``, if it is in the evidence."""
         return next((e for e in self.items if e.paper_id == paper_id), None)
@@ -168,8 +173,8 @@ def gather(
         token_budget=budget,
         also=plan.readable,
     )
-    for item in items:
-        if item.paper_id in seen:
-            _show_more(item, focus_tokens)
-    must = tuple(e.marker for e in items if e.paper_id in seen)
+    focused = [e for e in items if e.paper_id in seen]
+    for item in focused:
+        _show_more(item, focus_tokens)
+    must = tuple(e.marker for e in focused)
     return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))

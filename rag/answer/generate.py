@@ -149,14 +149,14 @@ def extractive_answer(
         # wrong paper is then still answered by the paper the question's words point to.
         must = set(evidence.must_cover)
         picked = []
-        for item in (e for e in items if e.marker in must):
+        for item in evidence.covered:
             picked += extract(
                 plan.question, [item], max_sentences=MAX_PER_PAPER, min_relevance=floor, relative_cutoff=0.0
             )
         overall = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
         return cover(plan, evidence, [*picked, *(s for s in overall if not must & set(s.markers))])
     if plan.kind == "followup" and evidence.must_cover:
-        items = [e for e in items if e.marker in evidence.must_cover]
+        items = evidence.covered
     # An answer about one paper (the one a follow-up asks about) may quote it throughout.
     per_paper = max_sentences if plan.kind == "followup" and len(items) == 1 else MAX_PER_PAPER
     picked = extract(

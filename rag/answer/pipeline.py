@@ -261,7 +261,7 @@ class AnswerPipeline:
         sources, a small model reads "the second one" as source [2] of the evidence.
         """
         cfg = self.settings.answer
-        must = [e for e in evidence.items if e.marker in evidence.must_cover]
+        must = evidence.covered
         if plan.kind == "followup" and must:
             return must
         rest = [e for e in evidence.items if e.marker not in evidence.must_cover]
