@@ -4,6 +4,7 @@ papers, within a token budget. The model sees this numbered evidence, not raw du
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..tokens import count_tokens
@@ -25,6 +26,9 @@ class EvidenceItem:
     sentences: list[str]
     relevance: list[float]
     selected: list[int] = field(default_factory=list)
+    #: Relevance of each sentence to each part of a question that asks several things
+    #: (``Plan.parts``), in part order; empty for a one-part question.
+    part_relevance: tuple[list[float], ...] = ()
     url: str | None = None
     #: The full paper record (for references: authors, date, arXiv id, all URLs), if known.
     paper: Paper | None = None
@@ -81,23 +85,27 @@ def select_evidence(
     sentences_per_paper: int,
     token_budget: int,
     also: str | None = None,
+    parts: Sequence[str] = (),
 ) -> list[EvidenceItem]:
     """Number the papers (in retrieval order) and pick their best sentences for ``question``
     (each sentence scored by its better match to ``question`` or to ``also``, when given: the
     readable part of a question in another language).
 
-    Papers are added while the evidence fits in ``token_budget`` cl100k tokens.
+    Papers are added while the evidence fits in ``token_budget`` cl100k tokens. Each sentence is
+    also scored against each of the question's ``parts`` (:attr:`EvidenceItem.part_relevance`).
     """
     per_paper = [_sentences_of(r, papers.get(r.paper_id)) for r in results]
     flat = [s for sentences in per_paper for s in sentences]
     scores = scorer.relevance(question, flat)
     if also and also != question and flat:
         scores = [max(a, b) for a, b in zip(scores, scorer.relevance(also, flat), strict=True)]
+    by_part = [scorer.relevance(part, flat) for part in parts] if flat else []
     items: list[EvidenceItem] = []
     used = 0
     offset = 0
     for result, sentences in zip(results, per_paper, strict=True):
         relevance = scores[offset : offset + len(sentences)]
+        part_relevance = tuple(p[offset : offset + len(sentences)] for p in by_part)
         offset += len(sentences)
         if not sentences:
             continue
@@ -113,6 +121,7 @@ def select_evidence(
             selected=sorted(ranked[:sentences_per_paper]),
             url=(paper.urls[0] if paper and paper.urls else None),
             paper=paper,
+            part_relevance=part_relevance,
         )
         cost = count_tokens(render_item(item))
         if items and used + cost > token_budget:

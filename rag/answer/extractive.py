@@ -3,6 +3,8 @@ faithful by construction (every sentence is quoted from its source)."""
 
 from __future__ import annotations
 
+import re
+
 from .citations import CheckedSentence
 from .evidence import EvidenceItem
 from .question import asks_for_quantity, quantity_target
@@ -18,6 +20,25 @@ from .terms import (
 
 MAX_PER_PAPER = 2
 RELATIVE_CUTOFF = 0.8
+#: "Code is available at https://...", "Our code and models will be released.": a sentence that
+#: only says where the code is answers no question about the paper.
+_AVAILABILITY = re.compile(
+    r"^\W*(?:(?:our|the|all) )?(?:\w+ )?(?:code|codes|implementation|models?|weights|checkpoints)"
+    r"(?: (?:and|&) \w+)?(?: \w+)? (?:is|are|will be|has been|have been)"
+    r" (?:now |publicly |freely |made |also )*"
+    r"(?:available|released|open[- ]sourced)\b(?:[^.]*(?:https?://|github|\bat\s*$)|\W*(?:online|upon request"
+    r"|at|here|publicly|to the public)?\W*$)"
+    r"|^\W*(?:code|project page|website|github)\s*:",
+    re.IGNORECASE,
+)
+_ASKS_FOR_CODE = re.compile(
+    r"\b(?:code|github|repository|repo|implementation|available|released?|open[- ]sourced?|url|link)\b",
+    re.IGNORECASE,
+)
+
+
+#: A picked sentence: (relevance, its paper's evidence item, index of the sentence in the item).
+Pick = tuple[float, EvidenceItem, int]
 
 
 def extract(
@@ -28,14 +49,43 @@ def extract(
     min_relevance: float,
     relative_cutoff: float = RELATIVE_CUTOFF,
     max_per_paper: int = MAX_PER_PAPER,
+    resolved: bool = False,
 ) -> list[CheckedSentence]:
-    """Pick sentences answering ``question``; an empty list means "the corpus does not say".
+    """Pick sentences answering ``question`` (see :func:`select`) and quote them (:func:`render`);
+    an empty list means "the corpus does not say"."""
+    return render(
+        select(
+            question,
+            evidence,
+            max_sentences=max_sentences,
+            min_relevance=min_relevance,
+            relative_cutoff=relative_cutoff,
+            max_per_paper=max_per_paper,
+            resolved=resolved,
+        )
+    )
+
+
+def select(
+    question: str,
+    evidence: list[EvidenceItem],
+    *,
+    max_sentences: int,
+    min_relevance: float,
+    relative_cutoff: float = RELATIVE_CUTOFF,
+    max_per_paper: int = MAX_PER_PAPER,
+    resolved: bool = False,
+) -> list[Pick]:
+    """The sentences answering ``question``, best first; empty means "the corpus does not say".
 
     A paper qualifies only if it mentions one of the method names in the question (if any).
     For a question asking for a quantity, a sentence qualifies only if it contains a number and
     a word naming what is measured (e.g. "tokens" for "How many training tokens ...") and comes
     from a paper that mentions every method name of the question; the sentences naming most of
     the measure's words are picked first.
+
+    ``resolved``: the evidence is already known to be the paper asked about (one compared work
+    of a comparison), so its sentences are not held to the *other* works' method names.
     """
     quantity = asks_for_quantity(question)
     target = singular(quantity_target(question)) if quantity else frozenset()
@@ -43,12 +93,13 @@ def extract(
     # language: "Wie viele Parameter hat ..."): the named paper's sentences with a number are
     # the candidates, however little else they share with the question.
     floor = 0.0 if quantity and not target and method_names(question) else min_relevance
-    candidates = [
+    skip = None if _ASKS_FOR_CODE.search(question) else _AVAILABILITY
+    candidates: list[Pick] = [
         (score, item, i)
         for item in evidence
-        if names_supported(question, f"{item.title} {item.abstract}")
+        if resolved or names_supported(question, f"{item.title} {item.abstract}")
         for i, score in enumerate(item.relevance)
-        if score >= floor
+        if score >= floor and not (skip and skip.search(item.sentences[i]))
     ]
     if quantity:
         relative = bool(target) and target <= singular(RELATIVE_TARGETS)
@@ -64,7 +115,7 @@ def extract(
             for score, item, i in candidates
             if bare_numbers(item.sentences[i])
             and (not target or coverage[item.marker, i])
-            and names_supported(question, f"{item.title} {item.abstract}", require_all=True)
+            and (resolved or names_supported(question, f"{item.title} {item.abstract}", require_all=True))
         ]
         # The sentences naming most of the asked measure ("per-digit recognition accuracy")
         # state its value: they come first, whatever their similarity to the whole question.
@@ -76,7 +127,7 @@ def extract(
         return []
     candidates.sort(key=lambda c: (((c[1].marker, c[2]) in first), c[0]), reverse=True)
     best = max(score for score, _, _ in candidates)
-    picked: list[tuple[float, EvidenceItem, int]] = []
+    picked: list[Pick] = []
     per_paper: dict[int, int] = {}
     for score, item, i in candidates:
         if len(picked) >= max_sentences:
@@ -87,9 +138,14 @@ def extract(
             continue
         per_paper[item.marker] = per_paper.get(item.marker, 0) + 1
         picked.append((score, item, i))
-    # Group by paper (in order of each paper's best sentence), abstract order within a paper.
+    return picked
+
+
+def render(picked: list[Pick]) -> list[CheckedSentence]:
+    """The picked sentences quoted and cited: grouped by paper (in order of each paper's first
+    pick), in abstract order within a paper, each group opened by the paper's title."""
     order = list(dict.fromkeys(item.marker for _, item, _ in picked))
-    picked.sort(key=lambda c: (order.index(c[1].marker), c[2]))
+    picked = sorted(picked, key=lambda c: (order.index(c[1].marker), c[2]))
     out: list[CheckedSentence] = []
     for n, (score, item, i) in enumerate(picked):
         text = item.sentences[i]

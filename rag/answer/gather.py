@@ -172,6 +172,7 @@ def gather(
         sentences_per_paper=sentences_per_paper,
         token_budget=budget,
         also=plan.readable,
+        parts=plan.parts,
     )
     focused = [e for e in items if e.paper_id in seen]
     for item in focused:

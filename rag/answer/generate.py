@@ -5,10 +5,12 @@
   named too. No model call: a small model picking another candidate than a confident ranking was
   the most common lookup error, and it costs seconds.
 - ``list`` (both modes): every retrieved paper whose best sentence passes the list threshold (see
-  :data:`LIST_RELATIVE`), one cited sentence each.
+  :data:`LIST_RELATIVE`), each quoted like a lookup answer: its best sentence and the sentence
+  naming its contribution.
 - other kinds: the LLM writes from the numbered evidence (``llm`` mode; the prompt carries the
-  plan's guidance, e.g. "state the number"), or the most relevant sentences are quoted
-  (``extractive`` mode, :func:`extractive.extract`).
+  plan's guidance, e.g. "state the number", and the parts of a question that asks several
+  things), or the most relevant sentences are quoted (``extractive`` mode,
+  :func:`extractive.select`), plus the best sentence for each part of such a question.
 
 Drafts from retrieval or quotes are cited by construction; LLM drafts go to :mod:`verify`.
 """
@@ -16,12 +18,12 @@ Drafts from retrieval or quotes are cited by construction; LLM drafts go to :mod
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .citations import CheckedSentence
 from .evidence import EvidenceItem, render_evidence
-from .extractive import MAX_PER_PAPER, extract
+from .extractive import MAX_PER_PAPER, Pick, render, select
 from .gather import Evidence
 from .plan import Plan
 from .prompts import load_prompt
@@ -133,13 +135,43 @@ def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSen
     if not candidates:
         return []
     best = max(e.best_relevance for e in candidates)
-    return [_quote(e) for e in candidates if e.best_relevance >= LIST_RELATIVE * best]
+    # Each listed paper is answered like a lookup: its best sentence for the question, and the
+    # sentence that names its contribution, which says what the paper *is* ("we propose S-KAN")
+    # where the best sentence may only restate the topic ("KANs are a remarkable innovation").
+    listed = [e for e in candidates if e.best_relevance >= LIST_RELATIVE * best]
+    return [s for e in listed for s in _identify(e, plan.question)]
+
+
+def _for_each_part(plan: Plan, items: list[EvidenceItem], floor: float) -> list[Pick]:
+    """For a question that asks several things (``plan.parts``): the best sentence of ``items``
+    for each part, so that "what accuracy ..., and what latency ...?" gets both numbers."""
+    out: list[Pick] = []
+    for j, part in enumerate(plan.parts):
+        scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
+        by_marker = {e.marker: e for e in items}
+        # The papers are already the answer's: the part ("what latency does it reach") need not
+        # name them again.
+        for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor, resolved=True):
+            out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
+    return out
+
+
+def _merge(first: list[Pick], more: list[Pick]) -> list[Pick]:
+    """``first``, then the picks of ``more`` not in it yet."""
+    seen = {(item.marker, i) for _, item, i in first}
+    out = list(first)
+    for pick in more:
+        if (pick[1].marker, pick[2]) not in seen:
+            seen.add((pick[1].marker, pick[2]))
+            out.append(pick)
+    return out
 
 
 def extractive_answer(
     plan: Plan, evidence: Evidence, *, max_sentences: int, floor: float
 ) -> list[CheckedSentence]:
-    """The most relevant sentences, quoted; every compared work / followed-up paper covered."""
+    """The most relevant sentences, quoted; every compared work / followed-up paper covered, and
+    every part of a question that asks several things answered."""
     items = evidence.items
     if plan.kind == "compare" and len(evidence.must_cover) >= 2:
         # A comparison quotes every compared work on its own terms: each one's best sentences
@@ -148,25 +180,39 @@ def extractive_answer(
         # The best sentences overall from other papers stay: a compared work resolved to the
         # wrong paper is then still answered by the paper the question's words point to.
         must = set(evidence.must_cover)
-        picked = []
+        picked: list[Pick] = []
         for item in evidence.covered:
-            picked += extract(
-                plan.question, [item], max_sentences=MAX_PER_PAPER, min_relevance=floor, relative_cutoff=0.0
+            own = select(
+                plan.question,
+                [item],
+                max_sentences=MAX_PER_PAPER,
+                min_relevance=floor,
+                relative_cutoff=0.0,
+                resolved=True,
             )
-        overall = extract(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
-        return cover(plan, evidence, [*picked, *(s for s in overall if not must & set(s.markers))])
+            # A work's best sentence stands for it even below the floor (as in :func:`cover`), and
+            # "what does each target, and what results do they report?": each work answers both.
+            own = own or [(item.best_relevance, item, item.relevance.index(item.best_relevance))]
+            picked += _merge(own, _for_each_part(plan, [item], floor))
+        overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
+        return cover(plan, evidence, render(_merge(picked, [p for p in overall if p[1].marker not in must])))
     if plan.kind == "followup" and evidence.must_cover:
         items = evidence.covered
     # An answer about one paper (the one a follow-up asks about) may quote it throughout.
     per_paper = max_sentences if plan.kind == "followup" and len(items) == 1 else MAX_PER_PAPER
-    picked = extract(
+    picks = select(
         plan.question, items, max_sentences=max_sentences, min_relevance=floor, max_per_paper=per_paper
     )
+    if picks and plan.parts:
+        # Each part is answered from the papers the answer quotes.
+        answering = {item.marker for _, item, _ in picks}
+        picks = _merge(picks, _for_each_part(plan, [e for e in items if e.marker in answering], floor))
+    picked_sentences = render(picks)
     # A follow-up's paper is known (the conversation is about it) and the evidence passed the
     # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.
-    if plan.kind == "followup" and not picked and items:
-        picked = [_quote(items[0])]
-    return cover(plan, evidence, picked)
+    if plan.kind == "followup" and not picked_sentences and items:
+        picked_sentences = [_quote(items[0])]
+    return cover(plan, evidence, picked_sentences)
 
 
 def cover(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> list[CheckedSentence]:
@@ -181,13 +227,19 @@ def cover(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> l
 
 def guidance(plan: Plan, evidence: Evidence) -> str:
     """Plan-specific lines for the answer prompt (``prompts/guidance_<kind>.md``), or ''."""
+    lines = []
     if plan.quantity:
-        return load_prompt("guidance_quantity").render()
-    if plan.kind == "compare" and len(evidence.must_cover) >= 2:
+        lines.append(load_prompt("guidance_quantity").render())
+    elif plan.kind == "compare" and len(evidence.must_cover) >= 2:
         by_marker = {e.marker: e for e in evidence.items}
         works = "; ".join(f"[{m}] {by_marker[m].title}" for m in evidence.must_cover if m in by_marker)
-        return load_prompt("guidance_compare").render(works=works)
-    return ""
+        lines.append(load_prompt("guidance_compare").render(works=works))
+    if plan.parts:
+        # A small model answers the first thing asked and stops (or pairs a number with the
+        # wrong measure): the parts are spelled out, one per line.
+        parts = "\n".join(f"{n}. {neutralize_tokens(p)}" for n, p in enumerate(plan.parts, 1))
+        lines.append(load_prompt("guidance_parts").render(count=str(len(plan.parts)), parts=parts))
+    return "\n".join(lines)
 
 
 def llm_messages(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .language import is_english_text, readable_part
-from .question import asks_for_quantity, needs_context, quantity_target
+from .question import asks_for_quantity, needs_context, quantity_target, question_parts
 from .sanitize import looks_like_instruction
 from .sentences import split_sentences
 from .terms import content_terms, method_names
@@ -32,7 +32,9 @@ KINDS: tuple[QuestionKind, ...] = ("followup", "compare", "list", "lookup", "fac
 
 _COMPARE = re.compile(
     r"\b(compare|compared|comparing|comparison|differ|differs|difference|differences|different"
-    r"|versus|vs\.?|contrast|similarities|in common|both)\b",
+    r"|versus|vs\.?|contrast|similarities|in common|both"
+    # "What shared component do they rely on?", "What do A and B share?" (not "what share of").
+    r"|what shared|(?:they|both|each) share|share(?=\s*\?))\b",
     re.IGNORECASE,
 )
 _DOCS = r"(papers|works|studies|articles|publications|preprints|theses)"
@@ -86,9 +88,11 @@ _ITEM = re.compile(
 )
 # "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
 _SIDES = re.compile(
-    r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between|are|is|do)?\s*"
+    r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between"
+    r"|what (?:do|does|did)|are|is|do)?\s*"
     r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+(?P<b>.+?)"
-    r"(?=\s+(?:differ|compare|both|relate|different|similar|in terms|in their|on\b|for\b)|[,?:;]|$)",
+    r"(?=\s+(?:differ|compare|both|relate|different|similar|share|have in common|in terms|in their"
+    r"|on\b|for\b)|[,?:;]|$)",
     re.IGNORECASE,
 )
 # "How does A differ from B?", "Is A different from B?".
@@ -101,8 +105,12 @@ _DIFFER_FROM = re.compile(
 _BRACKET_PAIR = re.compile(
     r"\((?P<a>[^()]{2,80}?)\s+(?:and|vs\.?|versus)\s+(?P<b>[^()]{2,80}?)\)", re.IGNORECASE
 )
+# "the two UniFormer papers", "both neural collapse papers": the name may be a phrase of up to
+# three words, but not a determiner ("both these papers", "the two cited works").
 _TWO_OF = re.compile(
-    r"\b(?:the )?(?:two|both) (?P<name>[\w-]+) (?:papers|works|models|methods|versions)\b", re.IGNORECASE
+    r"\b(?:the )?(?:two|both) (?!(?:of|these|those|such|cited|above|listed|previous|following|other|same)\b)"
+    r"(?P<name>[\w-]+(?: [\w-]+){0,2}?) (?:papers|works|models|methods|versions)\b",
+    re.IGNORECASE,
 )
 # Quoted titles; an apostrophe inside a word ("network's") opens no quote.
 _QUOTED = re.compile(r"(?<!\w)'([^']{4,})'(?!\w)|\"([^\"]{4,})\"|“([^”]{4,})”")
@@ -133,6 +141,9 @@ class Plan:
     #: The question is in English; else retrieval and sentence scoring read only the part an
     #: English model can read (:func:`language.readable_part`: names, acronyms, numbers).
     english: bool = True
+    #: The things the question asks, when it asks several ("what accuracy ..., and what
+    #: latency ...?"): the answer quotes the best sentence for each (:func:`question.question_parts`).
+    parts: tuple[str, ...] = ()
 
     @property
     def readable(self) -> str:
@@ -153,6 +164,7 @@ class Plan:
             "item": self.item,
             "orders_only": self.orders_only,
             "english": self.english,
+            "parts": list(self.parts),
         }
 
 
@@ -218,25 +230,62 @@ def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
     return _without_orders(question, *_orders(question))
 
 
+_CLAUSES = re.compile(r"(?<=[:;?])\s+|(?<=\.)\s+(?=[A-Z'\"“])")
+
+
+def _named(side: str) -> bool:
+    """Whether a side of "A and B" refers to a work by a name or a quoted title."""
+    return bool(_QUOTED.search(side) or method_names(side))
+
+
+def _sides_outside_quotes(clause: str) -> tuple[str, str] | None:
+    """The two sides of "A and B" in ``clause``; an "and" inside a quoted title ('Weight and
+    Architecture Optimization') does not separate sides."""
+    titles = [m.group(0) for m in _QUOTED.finditer(clause)]
+    masked = clause
+    for n, title in enumerate(titles):
+        masked = masked.replace(title, f"QUOTED{n}", 1)
+    match = _SIDES.search(masked)
+    if not match:
+        return None
+    a, b = match.group("a"), match.group("b")
+    for n, title in enumerate(titles):
+        a, b = a.replace(f"QUOTED{n}", title), b.replace(f"QUOTED{n}", title)
+    return a, b
+
+
+def _named_sides(question: str) -> tuple[str, str] | None:
+    """The "A and B" of a later clause whose two sides are both named works, where the question
+    describes the works first ("Two papers propose X and Y ...: 'Title' and SWAT-NN. What ...")."""
+    clauses = [c.strip() for c in _CLAUSES.split(question) if c.strip()]
+    for clause in clauses[1:]:
+        sides = _sides_outside_quotes(clause)
+        if sides and _named(sides[0]) and _named(sides[1]):
+            return sides
+    return None
+
+
 def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
     """The works a comparison names: quoted titles and names, or the two sides of "A and B"."""
     pair = _TWO_OF.search(question)
     if pair:
         return (), pair.group("name")
     quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
-    sides = (
-        _BRACKET_PAIR.search(question)
-        or _DIFFER_FROM.search(question.strip())
-        or _SIDES.search(question.strip())
-    )
+    match = _BRACKET_PAIR.search(question) or _DIFFER_FROM.search(question.strip())
+    if match is None:
+        named = _named_sides(question)
+        match = None if named else _SIDES.search(question.strip())
+    else:
+        named = None
+    sides = named or ((match.group("a"), match.group("b")) if match else None)
     works: list[str] = []
     if len(quoted) >= 2:  # "Both 'A' and 'B' ...": quoted titles are the precise references
         return tuple(dict.fromkeys(quoted)), None
     if sides:
-        for side in (sides.group("a"), sides.group("b")):
+        for side in sides:
             side = _QUOTED.sub(lambda m: next(g for g in m.groups() if g), side)
             side = re.sub(r"\(from ([^)]*)\)", r"\1", side)
-            side = re.sub(r"^(the|a|an)\s+", "", side.strip(" ,.'\""), flags=re.IGNORECASE)
+            side = re.sub(r"^(the|a|an|both)\s+", "", side.strip(" ,.'\""), flags=re.IGNORECASE)
             if side:
                 works.append(side)
     for title in quoted:
@@ -313,6 +362,10 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
     if kind == "compare":
         works, pair = compared_works(text)
     quantity = asks_for_quantity(text)
+    english = is_english_text(text)
+    # Parts matter where sentences are quoted for the question; a list or lookup answer is a
+    # set of papers. Another language's "and what ..." is not split.
+    parts = question_parts(text) if english and kind not in ("list", "lookup") else ()
     return Plan(
         kind=kind,
         question=text,
@@ -325,5 +378,6 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         focus=focus if kind == "followup" else (),
         item=None if quantity or kind in ("list", "lookup", "compare") else asked_item(text),
         orders_only=bool(orders) and not kept,
-        english=is_english_text(text),
+        english=english,
+        parts=parts,
     )

@@ -23,6 +23,7 @@ PROMPT_INPUTS: dict[str, frozenset[str]] = {
     "answer": frozenset({"evidence", "question", "guidance"}),
     "guidance_quantity": frozenset(),
     "guidance_compare": frozenset({"works"}),
+    "guidance_parts": frozenset({"count", "parts"}),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .sentences import split_sentences
 from .terms import content_terms, method_names
 
 
@@ -102,6 +103,33 @@ def quantity_target(question: str) -> frozenset[str]:
     if len(words) >= 3:
         target |= {"".join(w[0] for w in words).lower()}
     return target
+
+
+# "..., and what latency does it reach?", "... and how much larger is the bound?": where a
+# question goes on to ask a second thing.
+_NEXT_PART = re.compile(
+    r",?\s+(?:and|plus|as well as)\s+(?=(?:what|which|how|by how much|at what|on what|in what|for what"
+    r"|with what|where|when|who|whose)\b)",
+    re.IGNORECASE,
+)
+_ASKING = re.compile(
+    r"^\W*(?:what|which|how|by how much|where|when|who|whose|is|are|does|do|did)\b", re.IGNORECASE
+)
+
+
+def question_parts(question: str) -> tuple[str, ...]:
+    """The things a question asks, when it asks several ("What accuracy does X reach, and what
+    latency?" → two parts); ``()`` when it asks one thing.
+
+    Sentences that ask nothing ("Given that X needs GPUs, ...?" asks once) are context, not parts,
+    and so is what precedes a colon. Each part must carry at least two content words.
+    """
+    asks = [s for s in split_sentences(question) if s.rstrip().endswith("?") or _ASKING.match(s)]
+    # "Compare the two UniFormer papers: what does each target": what precedes a colon names
+    # the subject, not a thing asked.
+    parts = [p.split(": ")[-1].strip(" ,;?") for s in asks for p in _NEXT_PART.split(s)]
+    parts = [p for p in parts if len(content_terms(p)) >= 2]
+    return tuple(parts) if len(parts) >= 2 else ()
 
 
 def needs_context(question: str) -> bool:

@@ -39,16 +39,20 @@ def evidence_items(
     scorer: SupportScorer,
     papers: list[tuple[str, str]],
     ranks: list[tuple[int, int]] | None = None,
+    parts: tuple[str, ...] = (),
 ) -> list[EvidenceItem]:
     """Numbered evidence for ``papers`` (title, abstract), every sentence selected; ``ranks``:
-    each paper's (dense, lexical) retrieval rank."""
+    each paper's (dense, lexical) retrieval rank; ``parts``: the question's parts, if several."""
     items = []
     for marker, (title, abstract) in enumerate(papers, start=1):
         dense, lexical = ranks[marker - 1] if ranks else (None, None)
         sentences = split_sentences(abstract)
         result = SearchResult(f"p{marker}", title, 1.0 / marker, dense_rank=dense, lexical_rank=lexical)
         relevance = scorer.relevance(question, sentences)
-        items.append(EvidenceItem(marker, result, title, sentences, relevance, list(range(len(sentences)))))
+        by_part = tuple(scorer.relevance(part, sentences) for part in parts)
+        selected = list(range(len(sentences)))
+        item = EvidenceItem(marker, result, title, sentences, relevance, selected, part_relevance=by_part)
+        items.append(item)
     return items
 
 
@@ -134,3 +138,18 @@ def test_extractive_quantity_question(evidence: list[EvidenceItem], scorer: Supp
     for item in evidence:
         item.relevance = scorer.relevance("What BLEU score does ByteNet reach?", item.sentences)
     assert extract("What BLEU score does ByteNet reach?", evidence, max_sentences=3, min_relevance=0.2) == []
+
+
+def test_a_code_availability_sentence_is_quoted_only_when_asked_about(scorer: SupportScorer) -> None:
+    paper = (
+        "UniFormer: Unifying Convolution and Self-attention for Visual Recognition",
+        "We propose UniFormer, which unifies convolution and self-attention. UniFormer achieves 86.3 top-1 "
+        "accuracy on ImageNet-1K. Code is available at https://github.com/Sense-X/UniFormer.",
+    )
+    about = "Tell me about UniFormer, the convolution and self-attention backbone."
+    items = evidence_items(about, scorer, [paper])
+    picked = extract(about, items, max_sentences=3, min_relevance=0.0, relative_cutoff=0.0, max_per_paper=3)
+    assert len(picked) == 2 and not any("github" in s.text for s in picked)
+    where = "Where is the UniFormer code available?"
+    picked = extract(where, evidence_items(where, scorer, [paper]), max_sentences=3, min_relevance=0.0)
+    assert any("github" in s.text for s in picked)

@@ -42,6 +42,9 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("Compare the two UniFormer papers.", "compare"),
         ("How do MLP-Mixer and Strip-MLP exchange information between locations?", "compare"),
         ("What is the difference between SMASH and Graph HyperNetworks?", "compare"),
+        ("What do Mix-LN and LayerNorm Scaling share?", "compare"),
+        ("Which work routes tokens through a shared pool of modules and skips layers?", "lookup"),
+        ("What share of MNIST does NAP recall, and how much larger is the bound on CIFAR10?", "fact"),
         ("What does Mix-LN propose?", "summary"),
         ("What does the paper 'JointNet' do?", "summary"),
         ("What is the paper about hyperbolic ResNets proposing?", "summary"),
@@ -94,6 +97,19 @@ def test_compared_works() -> None:
     )
     assert works == ("SWAT-NN", "Simultaneous Weight and Architecture Optimization")
     assert compared_works("Compare the two UniFormer papers.") == ((), "UniFormer")
+    # A shared name of several words; a determiner is no name.
+    assert compared_works("Compare the two neural collapse papers: what setup does each use?")[1] == (
+        "neural collapse"
+    )
+    assert compared_works("How do both these papers train?")[1] is None
+    # The works described first, then named in a later clause: the named pair is the one, and an
+    # "and" inside a quoted title does not split it.
+    works, _ = compared_works(
+        "Two papers optimise a network's architecture and its weights together: 'Simultaneous Weight "
+        "and Architecture Optimization' and SWAT-NN. What shared component do they rely on?"
+    )
+    assert works == ("Simultaneous Weight and Architecture Optimization", "SWAT-NN")
+    assert compared_works("Both Mix-LN and LayerNorm Scaling blame Pre-LN.")[0][0] == "Mix-LN"
     # The pair named in brackets; an apostrophe inside a word opens no quoted title.
     works, _ = compared_works(
         "Two papers learn a network's architecture and its weights together (SWAT-NN and "

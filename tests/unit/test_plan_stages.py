@@ -33,7 +33,7 @@ def evidence_for(
     ranks: list[tuple[int, int]],
     must: tuple[int, ...] = (),
 ) -> Evidence:
-    items = evidence_items(question, scorer, papers, ranks)
+    items = evidence_items(question, scorer, papers, ranks, parts=make_plan(question).parts)
     return Evidence([i.result for i in items], items, must_cover=must)
 
 
@@ -87,8 +87,12 @@ def test_quantity_answer_quotes_the_sentence_naming_the_asked_measure(scorer: Su
 def test_list_names_every_matching_paper(scorer: SupportScorer) -> None:
     q = "Which papers study Pre-LN and the deeper layers of LLMs?"
     ev = evidence_for(q, scorer, [MIXLN, LNS, AEC], [(1, 1), (2, 2), (3, 3)])
-    cited = {m for s in list_answer(make_plan(q), ev, 0.2) for m in s.markers}
+    out = list_answer(make_plan(q), ev, 0.2)
+    cited = {m for s in out for m in s.markers}
     assert {1, 2} <= cited and 3 not in cited
+    # Each listed paper says what it is: the sentence naming its contribution is quoted too.
+    assert any("We introduce the Curse of Depth" in s.text for s in out)
+    assert any("We introduce Mix-LN" in s.text for s in out)
 
 
 def test_bare_value_is_quoted_with_its_sentence(scorer: SupportScorer) -> None:
@@ -126,6 +130,40 @@ def test_extractive_comparison_quotes_both_works_alike(scorer: SupportScorer) ->
     per_paper = {m: sum(m in s.markers for s in picked) for m in (1, 2)}
     assert per_paper == {1: 2, 2: 2}
     assert any("inverse square root" in s.text for s in picked)
+
+
+SVHN = (
+    "Multi-digit Number Recognition from Street View Imagery",
+    "We evaluate this approach on the SVHN dataset and achieve over 96% accuracy in recognizing "
+    "complete street numbers. We show that on a per-digit recognition task, we improve upon the "
+    "state-of-the-art, achieving 97.84% accuracy. Finally, we find that the system can solve the "
+    "hardest category of reCAPTCHA with 99.8% accuracy.",
+)
+
+
+def test_a_question_asking_two_things_gets_both(scorer: SupportScorer) -> None:
+    q = (
+        "What per-digit accuracy does the recognizer achieve on SVHN, and what accuracy on the hardest "
+        "reCAPTCHA?"
+    )
+    plan = make_plan(q)
+    assert len(plan.parts) == 2
+    ev = evidence_for(q, scorer, [SVHN, AEC], [(1, 1), (2, 2)])
+    out = extractive_answer(plan, ev, max_sentences=1, floor=0.0)
+    text = " ".join(s.text for s in out)
+    assert "97.84%" in text and "99.8%" in text
+    assert {m for s in out for m in s.markers} == {1}  # the parts are answered from the same paper
+    assert out[0].text.startswith(SVHN[0]) and not out[1].text.startswith(SVHN[0])  # one title
+
+
+def test_extractive_comparison_asking_numbers_quotes_each_works_number(scorer: SupportScorer) -> None:
+    # Neither paper mentions the other's name: each compared work's sentences are held to the
+    # asked measure, not to every method name of the question.
+    q = "How do D3Net and Mix-LN differ in size: how many parameters do their models have?"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)], must=(1, 2))
+    picked = extractive_answer(make_plan(q), ev, max_sentences=3, floor=0.0)
+    assert any("354K" in s.text and s.markers == [1] for s in picked)
+    assert any("70M to 7B" in s.text and s.markers == [2] for s in picked)
 
 
 def test_extractive_follow_up_may_quote_its_one_paper_throughout(scorer: SupportScorer) -> None:

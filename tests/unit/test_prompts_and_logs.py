@@ -60,6 +60,11 @@ def test_plan_guidance_reaches_the_prompt() -> None:
     messages = llm_messages(plan, Evidence([], []), plan.question, [])
     assert messages[0]["role"] == "system" and messages[0]["content"] == load_prompt("system").render()
     assert messages[1]["content"].endswith(load_prompt("guidance_quantity").render())
+    # A question asking two things: both are spelled out for the model.
+    two = make_plan("What accuracy does VanillaNet-13 reach, and what is its latency on an A100?")
+    content = llm_messages(two, Evidence([], []), two.question, [])[1]["content"]
+    assert "asks 2 things" in content
+    assert "1. What accuracy does VanillaNet-13 reach\n2. what is its latency on an A100" in content
     summary = make_plan("What does Mix-LN propose?")
     assert llm_messages(summary, Evidence([], []), summary.question, [])[1]["content"].endswith(
         "Question: What does Mix-LN propose?"

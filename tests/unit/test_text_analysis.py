@@ -11,6 +11,7 @@ from rag.answer.question import (
     asks_for_quantity,
     clean_question,
     needs_context,
+    question_parts,
     rule_based_standalone,
 )
 from rag.answer.sentences import split_sentences
@@ -141,3 +142,25 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
     text = "CNN-JEPA reaches 73.3% on ImageNet-100; MiniCache is tested on LLaMA-2-7B and LLaMA-3."
     assert names_found(("imagenet-1k", "llama-3-70b"), text) == set()
     assert names_found(("imagenet-100", "llama-2-7b"), text) == {"imagenet-100", "llama-2-7b"}
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "How many experiments does ArchGym encompass, and what RMSE does its proxy model reach?",
+            ("How many experiments does ArchGym encompass", "what RMSE does its proxy model reach"),
+        ),
+        ("What accuracy does VanillaNet-13 reach? And what is its latency on an A100?", None),
+        # Context sentences ask nothing; one question is one part.
+        ("Given that DeepMAD needs GPUs, how much does it beat ConvNeXt on ImageNet?", ()),
+        ("What does Mix-LN combine and why?", ()),
+        ("Which datasets and metrics did they use?", ()),
+    ],
+)
+def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
+    found = question_parts(question)
+    if parts is None:
+        assert len(found) == 2
+    else:
+        assert found == parts
