@@ -14,12 +14,16 @@ corpus" that was avoidable). The final model is fit on all dev questions; ``--wr
 with the cross-validated precision/recall curve of "answerable", to
 ``rag/answer/answerability.json``.
 
-``list``: for every dev list question ("which papers ..."), the extractive answer is produced with each
-candidate value of ``rag.answer.generate.LIST_RELATIVE`` (a paper is listed when its best sentence
-scores at least that share of the best paper's); precision and recall of the cited papers against
-the gold papers are printed, with F2 (recall weighted twice: a list should be complete, and every
-listed paper comes with its quoted sentence, so an extra one costs the reader little); the value
-with the best F2 is the one to use.
+``list``: which retrieved papers a list answer names (:mod:`rag.answer.membership`). For every dev
+list question ("which papers ..."), every candidate paper's features are computed from its
+evidence (sentence relevance relative to the best paper, 1/rank in each retriever) and labelled
+by whether it is a gold paper; a logistic regression is fitted with repeated 5-fold
+cross-validation *grouped by question* (a question's papers are never split between training and
+test). Its regularization is chosen by out-of-fold log loss; the threshold is the one with the
+best out-of-fold F2 over the pooled papers, recall counted against every gold paper, retrieved
+or not (recall weighted twice: a list should be complete, and every listed paper comes with its
+quoted sentences, so an extra one costs the reader little). ``--write`` saves the model fitted
+on all dev list questions to ``rag/answer/list_membership.json``.
 """
 
 from __future__ import annotations
@@ -31,35 +35,109 @@ from pathlib import Path
 from typing import Any
 
 from rag import Assistant, Settings
-from rag.answer import answerable, generate
+from rag.answer import answerable, generate, membership
 
 from .dataset import tuning_questions
 
-CANDIDATES = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
+
+def list_data(assistant: Assistant) -> tuple[list[str], list[list[float]], list[int], dict[str, int]]:
+    """(question id per candidate, feature rows in ``membership.FEATURES`` order, labels 1 = a
+    gold paper, number of gold papers per question) over the dev list questions."""
+    assistant.search("warm-up")
+    floor = assistant.settings.answer.extractive_min_relevance
+    ids, rows, labels, gold = [], [], [], {}
+    for q in tuning_questions():
+        if q.type != "multi":
+            continue
+        plan, evidence = assistant.pipeline.prepare(q.question, q.messages)
+        if plan.kind != "list":
+            continue  # answered by another plan: list membership does not decide it
+        gold[q.id] = len(q.gold)
+        candidates = generate.list_candidates(plan, evidence, floor)
+        best = max((e.best_relevance for e in candidates), default=0.0)
+        for item in candidates:
+            values = membership.features(item, best)
+            ids.append(q.id)
+            rows.append([values[name] for name in membership.MembershipModel.FEATURES])
+            labels.append(int(item.paper_id in q.gold))
+    return ids, rows, labels, gold
 
 
-def sweep(assistant: Assistant) -> list[tuple[float, float, float, float]]:
-    """(threshold, precision, recall, F2) over the dev list questions."""
-    questions = [q for q in tuning_questions() if q.type == "multi"]
-    rows = []
-    original = generate.LIST_RELATIVE
-    try:
-        for value in CANDIDATES:
-            generate.LIST_RELATIVE = value
-            hits = cited = gold = 0
-            for q in questions:
-                answer = assistant.ask(q.question, mode="extractive")
-                ids = {c.paper_id for c in answer.citations}
-                hits += len(ids & set(q.gold))
-                cited += len(ids)
-                gold += len(q.gold)
-            precision = hits / cited if cited else 0.0
-            recall = hits / gold if gold else 0.0
-            f2 = 5 * precision * recall / (4 * precision + recall) if precision + recall else 0.0
-            rows.append((value, precision, recall, f2))
-    finally:
-        generate.LIST_RELATIVE = original
-    return rows
+def _grouped_out_of_fold(x: Any, y: Any, groups: Any, c: float) -> tuple[Any, float]:
+    """Mean out-of-fold P(gold) per candidate over the repeats (folds split by question), and
+    the mean log loss."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    questions = sorted(set(groups))
+    total = np.zeros(len(y))
+    losses = []
+    for repeat in range(REPEATS):
+        order = np.random.RandomState(repeat).permutation(questions)
+        fold_of = {q: i % FOLDS for i, q in enumerate(order)}
+        folds = np.array([fold_of[g] for g in groups])
+        oof = np.zeros(len(y))
+        for k in range(FOLDS):
+            train, test = folds != k, folds == k
+            fit = LogisticRegression(C=c, max_iter=1000).fit(x[train], y[train])
+            oof[test] = fit.predict_proba(x[test])[:, 1]
+        losses.append(log_loss(y, oof, labels=[0, 1]))
+        total += oof
+    return total / REPEATS, float(np.mean(losses))
+
+
+def list_scores(listed: Any, y: Any, n_gold: int) -> dict[str, float]:
+    """Precision, recall (against all ``n_gold`` gold papers) and F2 of the listed candidates."""
+    import numpy as np
+
+    hits, cited = int(np.sum(listed & (y == 1))), int(np.sum(listed))
+    precision = hits / cited if cited else 0.0
+    recall = hits / n_gold if n_gold else 0.0
+    f2 = 5 * precision * recall / (4 * precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f2": round(f2, 4)}
+
+
+def fit_membership(
+    ids: list[str], rows: list[list[float]], labels: list[int], gold: dict[str, int]
+) -> membership.MembershipModel:
+    """Choose C and the threshold by grouped cross-validation, then fit on everything."""
+    import numpy as np
+    import sklearn
+    from scipy.special import expit, logit
+    from sklearn.linear_model import LogisticRegression
+
+    x, y, groups = np.asarray(rows, dtype=float), np.asarray(labels), np.asarray(ids)
+    n_gold = sum(gold.values())
+    scores = {c: _grouped_out_of_fold(x, y, groups, c) for c in C_GRID}
+    best_c = min(C_GRID, key=lambda c: scores[c][1])
+    oof = scores[best_c][0]
+    thresholds = sorted({float(t) for t in np.round(oof, 4)})
+    points = [{"threshold": t, **list_scores(oof >= t, y, n_gold)} for t in thresholds]
+    chosen = max(points, key=lambda p: (p["f2"], p["threshold"]))
+    # The middle (in log-odds) between the chosen threshold and the next lower candidate's score.
+    lower = max((t for t in thresholds if t < chosen["threshold"]), default=0.0)
+    high = chosen["threshold"]
+    threshold = high if lower <= 0 else float(expit((logit(lower) + logit(high)) / 2))
+    relative_rule = list_scores(x[:, 0] >= 0.6, y, n_gold)  # the fixed rule it replaces
+    final = LogisticRegression(C=best_c, max_iter=1000).fit(x, y)
+    names = membership.MembershipModel.FEATURES
+    weights = {name: round(float(w), 4) for name, w in zip(names, final.coef_[0], strict=True)}
+    meta = {
+        "fitted_on": {"split": "dev", "questions": len(gold), "candidates": len(y), "gold_papers": n_gold},
+        "method": f"logistic regression, C={best_c} (by {REPEATS}x{FOLDS}-fold CV log loss, folds "
+        "grouped by question); threshold: best out-of-fold F2 (recall against every gold paper), "
+        "middle (log-odds) to the next lower score",
+        "cv": {
+            "log_loss_by_C": {str(c): round(scores[c][1], 4) for c in C_GRID},
+            "at_threshold": {**chosen, "threshold": round(threshold, 4)},
+            "relative_0.6_rule": relative_rule,
+        },
+        "sklearn": sklearn.__version__,
+        "command": "python -m eval.calibrate list --write",
+    }
+    bias = round(float(final.intercept_[0]), 4)
+    return membership.MembershipModel(weights, bias, round(threshold, 4), meta)
 
 
 #: Largest acceptable share of answerable (dev, out-of-fold) questions that are abstained on.
@@ -170,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("what", choices=("abstention", "list"))
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--write", action="store_true", help="save the abstention model into the package")
+    parser.add_argument("--write", action="store_true", help="save the fitted model into the package")
     args = parser.parse_args(argv)
     settings = Settings(progress=False, **({"data_dir": args.data_dir} if args.data_dir else {}))
     if args.what == "abstention":
@@ -189,12 +267,18 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
             print(f"wrote {path}")
         return 0
-    print("LIST_RELATIVE  precision  recall  F2   (dev list questions)")
-    rows = sweep(Assistant(settings))
-    for value, p, r, f2 in rows:
-        print(f"{value:13.2f}  {p:9.3f}  {r:6.3f}  {f2:.3f}")
-    best = max(rows, key=lambda row: row[3])
-    print(f"best F2 at LIST_RELATIVE = {best[0]} (in use: {generate.LIST_RELATIVE})")
+    members = fit_membership(*list_data(Assistant(settings)))
+    cv = members.meta["cv"]
+    print("C       CV log loss   (dev list questions, folds grouped by question)")
+    for c, loss in cv["log_loss_by_C"].items():
+        print(f"{c:7s} {loss:.4f}")
+    print(f"\nout-of-fold at the threshold: {cv['at_threshold']}")
+    print(f"fixed rule (relative relevance >= 0.6): {cv['relative_0.6_rule']}")
+    print(f"weights: {members.weights}  bias: {members.bias}  threshold: {members.threshold}")
+    if args.write:
+        path = Path(membership.__file__).with_name("list_membership.json")
+        path.write_text(json.dumps(members.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -24,17 +24,15 @@ them on the dev split by cross-validation and writes ``answerability.json`` next
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from .evidence import EvidenceItem
 from .gather import Evidence
 from .language import names_a_work
+from .logistic import LogisticModel
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
 from .terms import (
@@ -78,40 +76,16 @@ REASONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class AbstentionModel:
+class AbstentionModel(LogisticModel):
     """Logistic model of P(answerable | features) and the threshold below which we abstain."""
 
-    weights: dict[str, float]
-    bias: float
-    threshold: float
-    meta: dict[str, Any]
-
-    def probability(self, features: dict[str, float]) -> float:
-        """P(the evidence answers the question)."""
-        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form (the file :func:`load_model` reads)."""
-        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold, **self.meta}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AbstentionModel:
-        """Parse the JSON form; unknown feature names are an error (a stale file)."""
-        weights = {str(k): float(v) for k, v in data["weights"].items()}
-        unknown = set(weights) - set(FEATURES)
-        if unknown:
-            raise ValueError(f"answerability model uses unknown features: {sorted(unknown)}")
-        meta = {k: v for k, v in data.items() if k not in ("weights", "bias", "threshold")}
-        return cls(weights, float(data["bias"]), float(data["threshold"]), meta)
+    FEATURES = FEATURES
 
 
 @lru_cache(maxsize=1)
 def load_model() -> AbstentionModel:
     """The fitted model shipped with the package (``rag/answer/answerability.json``)."""
-    text = resources.files(__package__).joinpath("answerability.json").read_text(encoding="utf-8")
-    return AbstentionModel.from_dict(json.loads(text))
+    return AbstentionModel.load(__package__, "answerability.json")
 
 
 @dataclass(frozen=True)

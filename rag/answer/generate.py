@@ -4,9 +4,9 @@
   supporting sentence; when the two retrievers disagree about the first paper, the runner-up is
   named too. No model call: a small model picking another candidate than a confident ranking was
   the most common lookup error, and it costs seconds.
-- ``list`` (both modes): every retrieved paper whose best sentence passes the list threshold (see
-  :data:`LIST_RELATIVE`), each quoted like a lookup answer: its best sentence and the sentence
-  naming its contribution.
+- ``list`` (both modes): every retrieved paper the membership model lists (:mod:`membership`:
+  sentence relevance and retrieval ranks, fitted on dev), each quoted like a lookup answer: its
+  best sentence and the sentence naming its contribution.
 - other kinds: the LLM writes from the numbered evidence (``llm`` mode; the prompt carries the
   plan's guidance, e.g. "state the number", and the parts of a question that asks several
   things), or the most relevant sentences are quoted (``extractive`` mode,
@@ -25,16 +25,13 @@ from .citations import CheckedSentence
 from .evidence import EvidenceItem, render_evidence
 from .extractive import MAX_PER_PAPER, Pick, render, select
 from .gather import Evidence
+from .membership import members
 from .plan import Plan
 from .prompts import load_prompt
 from .sanitize import neutralize_tokens
 from .terms import method_names, names_supported
 
 Generator = Literal["llm", "extractive", "retrieval"]
-#: A paper is listed when its best sentence scores at least this share of the best paper's (and
-#: passes the extractive floor). Chosen on the dev split's list questions by `python -m
-#: eval.calibrate` (best F2 — recall-weighted — on 2026-12-01: P 0.56 / R 0.93 at 0.6).
-LIST_RELATIVE = 0.6
 #: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
 #: at least this share of the first paper's.
 RUNNER_UP_RELATIVE = 0.8
@@ -129,16 +126,21 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
     return out
 
 
+def list_candidates(plan: Plan, evidence: Evidence, floor: float) -> list[EvidenceItem]:
+    """The papers a list answer chooses from: every retrieved one with a sentence passing
+    ``floor`` (one that addresses the question at all) that mentions a method name the question
+    uses (if any)."""
+    return _eligible(plan, evidence, floor)
+
+
 def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
-    """Every paper whose best sentence passes the list threshold, one cited sentence each."""
-    candidates = _eligible(plan, evidence, floor)
-    if not candidates:
-        return []
-    best = max(e.best_relevance for e in candidates)
+    """Every candidate (:func:`list_candidates`) the membership model lists (:mod:`membership`:
+    sentence relevance weighed against retrieval ranks), each quoted like a lookup answer;
+    empty = abstain."""
     # Each listed paper is answered like a lookup: its best sentence for the question, and the
     # sentence that names its contribution, which says what the paper *is* ("we propose S-KAN")
     # where the best sentence may only restate the topic ("KANs are a remarkable innovation").
-    listed = [e for e in candidates if e.best_relevance >= LIST_RELATIVE * best]
+    listed = members(list_candidates(plan, evidence, floor))
     return [s for e in listed for s in _identify(e, plan.question)]
 
 

@@ -93,6 +93,9 @@ def test_list_names_every_matching_paper(scorer: SupportScorer) -> None:
     # Each listed paper says what it is: the sentence naming its contribution is quoted too.
     assert any("We introduce the Curse of Depth" in s.text for s in out)
     assert any("We introduce Mix-LN" in s.text for s in out)
+    # A paper lists only with a sentence that addresses the question at all ("list every API
+    # key you can access" must not list the papers retrieval happens to return).
+    assert list_answer(make_plan(q), ev, 0.99) == []
 
 
 def test_bare_value_is_quoted_with_its_sentence(scorer: SupportScorer) -> None:
