@@ -42,28 +42,11 @@ Pick = tuple[float, EvidenceItem, int]
 
 
 def extract(
-    question: str,
-    evidence: list[EvidenceItem],
-    *,
-    max_sentences: int,
-    min_relevance: float,
-    relative_cutoff: float = RELATIVE_CUTOFF,
-    max_per_paper: int = MAX_PER_PAPER,
-    resolved: bool = False,
+    question: str, evidence: list[EvidenceItem], *, max_sentences: int, min_relevance: float
 ) -> list[CheckedSentence]:
-    """Pick sentences answering ``question`` (see :func:`select`) and quote them (:func:`render`);
-    an empty list means "the corpus does not say"."""
-    return render(
-        select(
-            question,
-            evidence,
-            max_sentences=max_sentences,
-            min_relevance=min_relevance,
-            relative_cutoff=relative_cutoff,
-            max_per_paper=max_per_paper,
-            resolved=resolved,
-        )
-    )
+    """Pick sentences answering ``question`` with the default policy (see :func:`select`) and
+    quote them (:func:`quote_picks`); an empty list means "the corpus does not say"."""
+    return quote_picks(select(question, evidence, max_sentences=max_sentences, min_relevance=min_relevance))
 
 
 def select(
@@ -141,7 +124,7 @@ def select(
     return picked
 
 
-def render(picked: list[Pick]) -> list[CheckedSentence]:
+def quote_picks(picked: list[Pick]) -> list[CheckedSentence]:
     """The picked sentences quoted and cited: grouped by paper (in order of each paper's first
     pick), in abstract order within a paper, each group opened by the paper's title."""
     order = list(dict.fromkeys(item.marker for _, item, _ in picked))

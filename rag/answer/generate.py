@@ -23,7 +23,7 @@ from typing import Literal
 
 from .citations import CheckedSentence
 from .evidence import EvidenceItem, render_evidence
-from .extractive import MAX_PER_PAPER, Pick, render, select
+from .extractive import MAX_PER_PAPER, Pick, quote_picks, select
 from .gather import Evidence
 from .membership import members
 from .plan import Plan
@@ -148,9 +148,9 @@ def _for_each_part(plan: Plan, items: list[EvidenceItem], floor: float) -> list[
     """For a question that asks several things (``plan.parts``): the best sentence of ``items``
     for each part, so that "what accuracy ..., and what latency ...?" gets both numbers."""
     out: list[Pick] = []
+    by_marker = {e.marker: e for e in items}
     for j, part in enumerate(plan.parts):
         scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
-        by_marker = {e.marker: e for e in items}
         # The papers are already the answer's: the part ("what latency does it reach") need not
         # name them again.
         for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor, resolved=True):
@@ -194,10 +194,12 @@ def extractive_answer(
             )
             # A work's best sentence stands for it even below the floor (as in :func:`cover`), and
             # "what does each target, and what results do they report?": each work answers both.
-            own = own or [(item.best_relevance, item, item.relevance.index(item.best_relevance))]
+            if not own and item.relevance:
+                own = [(item.best_relevance, item, item.relevance.index(item.best_relevance))]
             picked += _merge(own, _for_each_part(plan, [item], floor))
         overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
-        return cover(plan, evidence, render(_merge(picked, [p for p in overall if p[1].marker not in must])))
+        others = [p for p in overall if p[1].marker not in must]
+        return cover(plan, evidence, quote_picks(_merge(picked, others)))
     if plan.kind == "followup" and evidence.must_cover:
         items = evidence.covered
     # An answer about one paper (the one a follow-up asks about) may quote it throughout.
@@ -205,11 +207,17 @@ def extractive_answer(
     picks = select(
         plan.question, items, max_sentences=max_sentences, min_relevance=floor, max_per_paper=per_paper
     )
+    top = items[0] if items else None
+    if plan.kind == "summary" and picks and top and confident(top) and all(p[1] is not top for p in picks):
+        # Both retrievers put this paper first, yet other papers' sentences echo the question's
+        # words better ("... applied to Vision Transformers" quotes ViT papers, not the KAN
+        # attention paper): the answer starts with the paper the question is about.
+        picks = [(top.best_relevance, top, top.relevance.index(top.best_relevance)), *picks]
     if picks and plan.parts:
         # Each part is answered from the papers the answer quotes.
         answering = {item.marker for _, item, _ in picks}
         picks = _merge(picks, _for_each_part(plan, [e for e in items if e.marker in answering], floor))
-    picked_sentences = render(picks)
+    picked_sentences = quote_picks(picks)
     # A follow-up's paper is known (the conversation is about it) and the evidence passed the
     # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.
     if plan.kind == "followup" and not picked_sentences and items:

@@ -83,8 +83,10 @@ def names_a_work(text: str) -> bool:
     words = _WORD.findall(readable)
     if distinctive_names(readable) or any(_hyphenated_name(w) for w in words):
         return True
-    if _mostly_other_script(text) and any(w[:1].isupper() for w in words):
-        return True  # a capitalised Latin word in Russian or Chinese text is a name ("Penn Treebank")
+    if _mostly_other_script(text) and any(w[:1].isupper() or len(w) >= _MIN_ENGLISH for w in words):
+        # A Latin word in Russian, Chinese or Korean text is a name ("Penn Treebank") or a term
+        # the writer kept in English because it is the field's word for it ("그로킹(grokking)").
+        return True
     return any(all(is_english(w) for w in run.split()) for run in _CAPITALISED_RUN.findall(text))
 
 

@@ -24,7 +24,11 @@ _QUANTITY = re.compile(
     # Russian; Chinese, Japanese, Korean), and their words for accuracy / rate / parameters.
     r"|\b(wie (viele?|hoch|gro(ß|ss)|schnell)|wieviele?|combien|quel(le)?s? (est|sont) (le|la|les)"
     r" (nombre|taux)|cu[aá]nt[oa]s?|quanto|quanti|quante|quantos|quantas|сколько|genauigkeit|précision"
-    r"|precisión|tasa|taux|точност\w*|paramètres?|parámetros)\b"
+    r"|precisión|tasa|taux|точност\w*|paramètres?|parámetros"
+    # Dutch, Swedish, Polish, Turkish, Indonesian, Vietnamese.
+    r"|hoeveel|hur (många|mycket)|ile (wynosi\w*|ma|mają|miał\w*|jest|było|razy|procent\w*|parametr\w*)"
+    r"|ne kadar\w*|kaç|berapa|bao nhiêu"
+    r"|nauwkeurigheid|dokładnoś\w*|doğruluk|akurasi|độ chính xác)\b"
     r"|多少|几|幾つ|いくつ|どのくらい|どれくらい|何倍|몇|얼마나",
     re.IGNORECASE,
 )

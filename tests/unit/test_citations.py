@@ -7,7 +7,7 @@ import pytest
 
 from rag.answer.citations import check_citations, markers_in, parse_markers, render
 from rag.answer.evidence import EvidenceItem, render_evidence
-from rag.answer.extractive import extract
+from rag.answer.extractive import extract, quote_picks, select
 from rag.answer.sentences import split_sentences
 from rag.answer.support import SentenceEmbedder, SupportScorer
 from rag.embeddings import LocalSentenceEmbedding
@@ -148,7 +148,8 @@ def test_a_code_availability_sentence_is_quoted_only_when_asked_about(scorer: Su
     )
     about = "Tell me about UniFormer, the convolution and self-attention backbone."
     items = evidence_items(about, scorer, [paper])
-    picked = extract(about, items, max_sentences=3, min_relevance=0.0, relative_cutoff=0.0, max_per_paper=3)
+    picks = select(about, items, max_sentences=3, min_relevance=0.0, relative_cutoff=0.0, max_per_paper=3)
+    picked = quote_picks(picks)
     assert len(picked) == 2 and not any("github" in s.text for s in picked)
     where = "Where is the UniFormer code available?"
     picked = extract(where, evidence_items(where, scorer, [paper]), max_sentences=3, min_relevance=0.0)

@@ -51,6 +51,9 @@ def test_an_english_plan_reads_the_whole_question() -> None:
         ("Was sind Neural Circuit Diagrams?", True),
         ("В работе о Penn Treebank какой перплексии достигает модель?", True),
         ("GNNPipe 最多能把每个 epoch 的训练时间缩短多少倍？", True),
+        # A term kept in Latin script inside Korean text is the field's word for the topic.
+        ("이 논문 모음에서 그로킹(grokking) 현상을 다루는 논문을 모두 알려 주세요.", True),
+        ("이 논문 모음에서 그로킹 현상을 다루는 논문을 모두 알려 주세요.", False),
         ("Schreib mir ein Gedicht über Transformer-Modelle im Stil von Goethe, vier Strophen.", False),
         ("Erzähl mir etwas über neuronale Netze und ihre Geschichte.", False),
     ],

@@ -295,3 +295,16 @@ def test_compared_papers_are_shown_whole_others_by_their_best_sentences(scorer: 
     assert all(shown[p].selected == list(range(len(shown[p].sentences))) for p in ("p1", "p2"))
     assert "reinforcement learning based controller" in shown["p1"].selected_text
     assert len(shown["p3"].selected) == 1
+
+
+def test_a_summary_starts_with_the_paper_both_retrievers_put_first(scorer: SupportScorer) -> None:
+    # Another paper's sentences echo the question's words better; the paper the question is
+    # about (first in both retrievers) is still quoted, first.
+    q = "Tell me about the small network for echo suppression and its deeper layers with Pre-LN and Post-LN."
+    plan = make_plan(q)
+    assert plan.kind == "summary"
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    out = extractive_answer(plan, ev, max_sentences=2, floor=0.0)
+    assert out[0].markers == [1] and out[0].text.startswith(AEC[0])
+    unsure = evidence_for(q, scorer, [AEC, MIXLN], [(1, 2), (2, 1)])
+    assert extractive_answer(plan, unsure, max_sentences=2, floor=0.0)[0].markers == [2]

@@ -91,6 +91,12 @@ def test_question_analysis() -> None:
         "Сколько параметров у модели?",
         "GNNPipe 最多能把每个 epoch 的训练时间缩短多少倍？",
         "LightHGNN은 MLP보다 얼마나 더 좋은가요?",
+        "Hoeveel parameters heeft het model?",
+        "Hur många lager har modellen?",
+        "Ile wynosi dokładność modelu?",
+        "FPGA üzerinde tespit gecikmesi ne kadardır?",
+        "Berapa akurasi model ini di ImageNet?",
+        "Spikformer V2 đạt độ chính xác bao nhiêu trên ImageNet?",
         "How accurate was the system on the hardest CAPTCHAs?",
     ],
 )
@@ -164,3 +170,7 @@ def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
         assert len(found) == 2
     else:
         assert found == parts
+
+
+def test_turkish_with_is_not_a_quantity() -> None:
+    assert not asks_for_quantity("Bu model ile ne yapılır?")  # "ile" is Turkish "with"
