@@ -60,10 +60,16 @@ class Draft:
     raw: str | None = None
 
 
+def _best_pick(item: EvidenceItem) -> Pick:
+    """The paper's sentence most relevant to the question, as a pick."""
+    i = max(range(len(item.sentences)), key=item.relevance.__getitem__)
+    return item.relevance[i], item, i
+
+
 def best_sentence(item: EvidenceItem) -> tuple[str, float]:
     """The paper's sentence most relevant to the question, and its relevance."""
-    i = max(range(len(item.sentences)), key=item.relevance.__getitem__)
-    return item.sentences[i], item.relevance[i]
+    score, _, i = _best_pick(item)
+    return item.sentences[i], score
 
 
 def _quote(item: EvidenceItem, prefix: str = "") -> CheckedSentence:
@@ -195,7 +201,7 @@ def extractive_answer(
             # A work's best sentence stands for it even below the floor (as in :func:`cover`), and
             # "what does each target, and what results do they report?": each work answers both.
             if not own and item.relevance:
-                own = [(item.best_relevance, item, item.relevance.index(item.best_relevance))]
+                own = [_best_pick(item)]
             picked += _merge(own, _for_each_part(plan, [item], floor))
         overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
         others = [p for p in overall if p[1].marker not in must]
@@ -212,7 +218,7 @@ def extractive_answer(
         # Both retrievers put this paper first, yet other papers' sentences echo the question's
         # words better ("... applied to Vision Transformers" quotes ViT papers, not the KAN
         # attention paper): the answer starts with the paper the question is about.
-        picks = [(top.best_relevance, top, top.relevance.index(top.best_relevance)), *picks]
+        picks = [_best_pick(top), *picks]
     if picks and plan.parts:
         # Each part is answered from the papers the answer quotes.
         answering = {item.marker for _, item, _ in picks}

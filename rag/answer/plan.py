@@ -265,19 +265,26 @@ def _named_sides(question: str) -> tuple[str, str] | None:
     return None
 
 
+def _sides(question: str) -> tuple[str, str] | None:
+    """The two sides of a comparison: a bracketed pair, "A differs from B", a named pair in a
+    later clause, or "A and B" from the start of the question; ``None`` if there are none."""
+    match = _BRACKET_PAIR.search(question) or _DIFFER_FROM.search(question.strip())
+    if match:
+        return match.group("a"), match.group("b")
+    named = _named_sides(question)
+    if named:
+        return named
+    match = _SIDES.search(question.strip())
+    return (match.group("a"), match.group("b")) if match else None
+
+
 def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
     """The works a comparison names: quoted titles and names, or the two sides of "A and B"."""
     pair = _TWO_OF.search(question)
     if pair:
         return (), pair.group("name")
     quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(question)]
-    match = _BRACKET_PAIR.search(question) or _DIFFER_FROM.search(question.strip())
-    if match is None:
-        named = _named_sides(question)
-        match = None if named else _SIDES.search(question.strip())
-    else:
-        named = None
-    sides = named or ((match.group("a"), match.group("b")) if match else None)
+    sides = _sides(question)
     works: list[str] = []
     if len(quoted) >= 2:  # "Both 'A' and 'B' ...": quoted titles are the precise references
         return tuple(dict.fromkeys(quoted)), None
