@@ -10,7 +10,9 @@
 - other kinds: the LLM writes from the numbered evidence (``llm`` mode; the prompt carries the
   plan's guidance, e.g. "state the number", and the parts of a question that asks several
   things), or the most relevant sentences are quoted (``extractive`` mode,
-  :func:`extractive.select`), plus the best sentence for each part of such a question.
+  :func:`extractive.select`), plus the best sentence for each part of such a question; a
+  comparison quotes what each compared work proposes and answers each part from each work; a
+  question asking which datasets/benchmarks/tasks quotes the sentence that names them.
 
 Drafts from retrieval or quotes are cited by construction; LLM drafts go to :mod:`verify`.
 """
@@ -28,8 +30,9 @@ from .gather import Evidence
 from .membership import members
 from .plan import Plan
 from .prompts import load_prompt
+from .question import asks_for_reported_results
 from .sanitize import neutralize_tokens
-from .terms import method_names, names_supported
+from .terms import bare_numbers, item_names, method_names, names_supported
 
 Generator = Literal["llm", "extractive", "retrieval"]
 #: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
@@ -91,10 +94,8 @@ def confident(item: EvidenceItem) -> bool:
     return item.result.dense_rank == 1 and item.result.lexical_rank == 1
 
 
-def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
-    """A paper as a lookup answer: its best sentence for the question and, if another one, the
-    sentence stating its contribution (which names the method), in abstract order."""
-    best = max(range(len(item.sentences)), key=item.relevance.__getitem__)
+def _claim(item: EvidenceItem, question: str) -> int | None:
+    """The sentence stating the paper's contribution, preferably the one that names it."""
     claims = [i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)]
     # The sentence that gives the method its name ("We introduce PJAX, ...", "we propose Telly")
     # says what the user is looking for; a name the question already used tells nothing new.
@@ -105,7 +106,15 @@ def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[Check
         if any(n.lower() not in asked for n in _NAMING.findall(s))
         or (method_names(s) - method_names(question) and i in claims)
     ]
-    claim = next(iter(named or claims), best)
+    return next(iter(named or claims), None)
+
+
+def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
+    """A paper as a lookup answer: its best sentence for the question and, if another one, the
+    sentence stating its contribution (which names the method), in abstract order."""
+    best = max(range(len(item.sentences)), key=item.relevance.__getitem__)
+    claim = _claim(item, question)
+    claim = best if claim is None else claim
     out = []
     for n, i in enumerate(sorted({best, claim})):
         text = f"{prefix}{item.title} — {item.sentences[i]}" if n == 0 else item.sentences[i]
@@ -157,10 +166,38 @@ def _for_each_part(plan: Plan, items: list[EvidenceItem], floor: float) -> list[
     by_marker = {e.marker: e for e in items}
     for j, part in enumerate(plan.parts):
         scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
+        if asks_for_reported_results(part):
+            # "what headline results do they report": each paper's sentence stating numbers that
+            # best fits the part (the paper is the answer's already: no floor).
+            for item in scored:
+                numbered = [i for i, s in enumerate(item.sentences) if bare_numbers(s)]
+                if numbered:
+                    i = max(numbered, key=item.relevance.__getitem__)
+                    out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
+            continue
         # The papers are already the answer's: the part ("what latency does it reach") need not
         # name them again.
         for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor, resolved=True):
             out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
+    return out
+
+
+def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> list[Pick]:
+    """For a question asking which things were used ("which datasets", "tested on"): the most
+    relevant sentence of each answering paper that names such things ("ImageNet-1K, HMDB-51
+    and ERA5"), where its picked sentences name none. The paper is already the answer's, so no
+    floor: the sentence listing the benchmarks often shares few words with the question."""
+    if not plan.asks_items:
+        return []
+    out: list[Pick] = []
+    for item in items:
+        known = f"{plan.question} {item.title}"
+        if any(p[1] is item and item_names(item.sentences[p[2]], known) for p in picks):
+            continue
+        naming = [i for i, sentence in enumerate(item.sentences) if item_names(sentence, known)]
+        if naming:
+            i = max(naming, key=item.relevance.__getitem__)
+            out.append((item.relevance[i], item, i))
     return out
 
 
@@ -202,7 +239,14 @@ def extractive_answer(
             # "what does each target, and what results do they report?": each work answers both.
             if not own and item.relevance:
                 own = [_best_pick(item)]
-            picked += _merge(own, _for_each_part(plan, [item], floor))
+            # The work is the answer's: each part gets its best sentence, however few words it
+            # shares with the part ("over what model-size ranges" / "model sizes from 70M to 7B").
+            own = _merge(own, _for_each_part(plan, [item], 0.0))
+            # What each work proposes ("we propose LayerNorm Scaling") is what is compared.
+            claim = _claim(item, plan.question)
+            if claim is not None:
+                own = _merge(own, [(item.relevance[claim], item, claim)])
+            picked += _merge(own, _naming_items(plan, [item], own))
         overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
         others = [p for p in overall if p[1].marker not in must]
         return cover(plan, evidence, quote_picks(_merge(picked, others)))
@@ -223,6 +267,10 @@ def extractive_answer(
         # Each part is answered from the papers the answer quotes.
         answering = {item.marker for _, item, _ in picks}
         picks = _merge(picks, _for_each_part(plan, [e for e in items if e.marker in answering], floor))
+    if plan.asks_items and (picks or plan.kind == "followup"):
+        # A follow-up's papers are known even when no sentence passed the floor.
+        answering = {item.marker for _, item, _ in picks} if picks else {e.marker for e in items}
+        picks = _merge(picks, _naming_items(plan, [e for e in items if e.marker in answering], picks))
     picked_sentences = quote_picks(picks)
     # A follow-up's paper is known (the conversation is about it) and the evidence passed the
     # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.

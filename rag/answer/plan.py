@@ -144,6 +144,9 @@ class Plan:
     #: The things the question asks, when it asks several ("what accuracy ..., and what
     #: latency ...?"): the answer quotes the best sentence for each (:func:`question.question_parts`).
     parts: tuple[str, ...] = ()
+    #: The question asks which named things were used ("which datasets", "what tasks ...",
+    #: "evaluated on"): the answer quotes a sentence that names them (:func:`terms.item_names`).
+    asks_items: bool = False
 
     @property
     def readable(self) -> str:
@@ -162,6 +165,7 @@ class Plan:
             "target": sorted(self.target),
             "focus": list(self.focus),
             "item": self.item,
+            "asks_items": self.asks_items,
             "orders_only": self.orders_only,
             "english": self.english,
             "parts": list(self.parts),
@@ -387,4 +391,5 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         orders_only=bool(orders) and not kept,
         english=english,
         parts=parts,
+        asks_items=not quantity and kind not in ("list", "lookup") and bool(_ITEM.search(text)),
     )

@@ -112,13 +112,28 @@ def quantity_target(question: str) -> frozenset[str]:
 # "..., and what latency does it reach?", "... and how much larger is the bound?": where a
 # question goes on to ask a second thing.
 _NEXT_PART = re.compile(
-    r",?\s+(?:and|plus|as well as)\s+(?=(?:what|which|how|by how much|at what|on what|in what|for what"
-    r"|with what|where|when|who|whose)\b)",
+    r",?\s+(?:and|plus|as well as)\s+(?=(?:(?:by|at|on|in|for|with|over|across|under|from|against|to|through)"
+    r"\s+)?(?:what|which|how)\b|(?:where|when|who|whose)\b)",
     re.IGNORECASE,
 )
 _ASKING = re.compile(
     r"^\W*(?:what|which|how|by how much|where|when|who|whose|is|are|does|do|did)\b", re.IGNORECASE
 )
+
+
+#: "what headline results do they report", "what gains does each claim": the answer is the
+#: paper's reported numbers.
+_REPORTED_RESULTS = re.compile(
+    r"\b(?:what|which)\s+(?:\w+[\s-]+){0,2}?(?:results?|gains?|improvements?|speed-?ups?|savings|numbers"
+    r"|performance)\s+(?:do|does|did|is|are|was|were)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_reported_results(question: str) -> bool:
+    """Whether the question asks what results a paper reports ("what headline results do they
+    report?"): its answer is a sentence stating numbers, though no one measure is named."""
+    return bool(_REPORTED_RESULTS.search(question))
 
 
 def question_parts(question: str) -> tuple[str, ...]:

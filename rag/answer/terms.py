@@ -153,6 +153,13 @@ def distinctive_names(question: str) -> set[str]:
     return method_names(question) | {a.lower() for a in _ACRONYM.findall(question)}
 
 
+def item_names(sentence: str, known: str = "") -> set[str]:
+    """The names ``sentence`` gives that ``known`` (the question, the paper's title) does not:
+    datasets, benchmarks, tasks or hardware named as "ImageNet-1K", "ERA5", "MNIST", "IMDb"
+    (:func:`distinctive_names`), lower-cased."""
+    return distinctive_names(sentence) - distinctive_names(known)
+
+
 _DIGITS = re.compile(r"\d+")
 
 

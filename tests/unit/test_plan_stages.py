@@ -131,7 +131,7 @@ def test_extractive_comparison_quotes_both_works_alike(scorer: SupportScorer) ->
     ev = evidence_for(q, scorer, [MIXLN, LNS], [(1, 1), (2, 2)], must=(1, 2))
     picked = extractive_answer(make_plan(q), ev, max_sentences=3, floor=0.0)
     per_paper = {m: sum(m in s.markers for s in picked) for m in (1, 2)}
-    assert per_paper == {1: 2, 2: 2}
+    assert per_paper[1] >= 2 and per_paper[2] == 2  # all of LayerNorm Scaling's sentences
     assert any("inverse square root" in s.text for s in picked)
 
 
@@ -308,3 +308,75 @@ def test_a_summary_starts_with_the_paper_both_retrievers_put_first(scorer: Suppo
     assert out[0].markers == [1] and out[0].text.startswith(AEC[0])
     unsure = evidence_for(q, scorer, [AEC, MIXLN], [(1, 2), (2, 1)])
     assert extractive_answer(plan, unsure, max_sentences=2, floor=0.0)[0].markers == [2]
+
+
+MAMBA = (
+    "Mamba-ND: Selective State Space Modeling for Multi-Dimensional Data",
+    "In recent years, Transformers have become the de-facto architecture for sequence modeling on text "
+    "and a variety of multi-dimensional data, such as images and video. We introduce Mamba-ND, a "
+    "generalized design extending the Mamba architecture to arbitrary multi-dimensional data. "
+    "Empirically, we show that Mamba-ND demonstrates performance competitive with the state-of-the-art "
+    "on a variety of multi-dimensional benchmarks, including ImageNet-1K classification, HMDB-51 action "
+    "recognition, and ERA5 weather forecasting.",
+)
+
+
+def test_a_follow_up_asking_what_it_was_tested_on_quotes_the_sentence_naming_the_benchmarks(
+    scorer: SupportScorer,
+) -> None:
+    q = "Besides the video task, what else was it tested on?"
+    plan = make_plan(q, has_history=True, focus=("p1",))
+    assert plan.asks_items
+    ev = evidence_for(q, scorer, [MAMBA], [(1, 1)], must=(1,))
+    # No sentence passes this floor: the question shares no words with the benchmark sentence.
+    text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=2, floor=0.9))
+    assert "ERA5 weather forecasting" in text
+
+
+CURSE = (
+    "The Curse of Depth in Large Language Models",
+    "In this paper, we introduce the Curse of Depth, a concept that highlights, explains, and addresses "
+    "the recent observation in modern Large Language Models (LLMs) where nearly half of the layers are "
+    "less effective than expected. Our analysis identifies that the underlying reason for the "
+    "ineffectiveness of deep layers in LLMs is the widespread usage of Pre-Layer Normalization (Pre-LN). "
+    "While Pre-LN stabilizes the training of Transformer LLMs, its output variance exponentially grows "
+    "with the model depth. To resolve this training pitfall, we propose LayerNorm Scaling, which scales "
+    "the variance of output of the layer normalization inversely by the square root of its depth. Our "
+    "experimental results, spanning model sizes from 130M to 1B, demonstrate that LayerNorm Scaling "
+    "significantly enhances LLM pre-training performance.",
+)
+D2O = (
+    "D2O: Dynamic Discriminative Operations for Efficient Generative Inference of Large Language Models",
+    "Efficient inference in Large Language Models (LLMs) is impeded by the growing memory demands of "
+    "key-value (KV) caching. Traditional KV cache eviction strategies often degrade generation quality. "
+    "To address this, we introduce Dynamic Discriminative Operations (D2O), a novel method that utilizes "
+    "two-level discriminative strategies to optimize KV cache size without fine-tuning. Our approach not "
+    "only achieves significant memory savings and enhances inference throughput by more than 3 times but "
+    "also maintains high-quality long-text generation. Extensive experiments across various benchmarks "
+    "and LLM architectures have demonstrated that D2O significantly enhances performance with a "
+    "constrained KV cache budget.",
+)
+
+
+def test_each_compared_work_is_quoted_with_what_it_proposes_and_each_part_answered(
+    scorer: SupportScorer,
+) -> None:
+    q = (
+        "Both Mix-LN and the Curse of Depth paper blame Pre-Layer Normalization for weak deep layers in "
+        "LLMs. How do their fixes differ, and over what model-size ranges was each validated?"
+    )
+    plan = make_plan(q)
+    assert plan.parts == ("How do their fixes differ", "over what model-size ranges was each validated")
+    ev = evidence_for(q, scorer, [MIXLN, CURSE], [(1, 1), (2, 2)], must=(1, 2))
+    text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=3, floor=0.25))
+    assert "we propose LayerNorm Scaling" in text  # what the second work is
+    assert "from 130M to 1B" in text  # its range, though few of its words are the part's
+
+
+def test_a_part_asking_for_reported_results_quotes_a_sentence_with_numbers(scorer: SupportScorer) -> None:
+    q = "Compare Mix-LN and D2O: how does each improve LLMs, and what gains do they report?"
+    plan = make_plan(q)
+    assert plan.parts and plan.parts[-1] == "what gains do they report"
+    ev = evidence_for(q, scorer, [MIXLN, D2O], [(1, 1), (2, 2)], must=(1, 2))
+    picked = extractive_answer(plan, ev, max_sentences=3, floor=0.25)
+    assert any("more than 3 times" in s.text and s.markers == [2] for s in picked)

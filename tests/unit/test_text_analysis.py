@@ -161,6 +161,11 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
         # Context sentences ask nothing; one question is one part.
         ("Given that DeepMAD needs GPUs, how much does it beat ConvNeXt on ImageNet?", ()),
         ("What does Mix-LN combine and why?", ()),
+        # A part may open with a preposition.
+        (
+            "How do their fixes differ, and over what model-size ranges was each validated?",
+            ("How do their fixes differ", "over what model-size ranges was each validated"),
+        ),
         ("Which datasets and metrics did they use?", ()),
     ],
 )
@@ -174,3 +179,16 @@ def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
 
 def test_turkish_with_is_not_a_quantity() -> None:
     assert not asks_for_quantity("Bu model ile ne yapılır?")  # "ile" is Turkish "with"
+
+
+def test_reported_results_and_named_items() -> None:
+    from rag.answer.question import asks_for_reported_results
+    from rag.answer.terms import item_names
+
+    assert asks_for_reported_results("what headline results do they report")
+    assert asks_for_reported_results("What gains does each claim?")
+    assert not asks_for_reported_results("Which results section describes the ablation")
+    sentence = "Mamba-ND is competitive on ImageNet-1K, HMDB-51 action recognition and ERA5."
+    assert {"imagenet-1k", "hmdb-51", "era5"} <= item_names(sentence, "What else was Mamba-ND tested on?")
+    assert "mamba-nd" not in item_names(sentence, "What else was Mamba-ND tested on?")
+    assert item_names("We train on images and video.", "") == set()
