@@ -40,6 +40,7 @@ from .terms import (
     content_terms,
     distinctive_names,
     has_relative_value,
+    measure_terms,
     names_found,
     singular,
 )
@@ -219,7 +220,7 @@ def _distance(sentence: str, target: frozenset[str], *, absolute: bool = False) 
     # Plural or singular, the measure is the same word, also where the stemmer keeps the "s"
     # ("How many GPUs ..." and "on 8 GPU nodes"), as in the extractive sentence choice.
     target = singular(target)
-    marks = [i for i, w in enumerate(words) if singular(content_terms(w)) & target]
+    marks = [i for i, w in enumerate(words) if measure_terms(w) & target]
     if not marks:
         return GAP_WORDS
     # A value measures the words of its own clause: in "achieves 2.3% higher accuracy while

@@ -11,8 +11,8 @@ from .question import asks_for_quantity, quantity_target
 from .terms import (
     RELATIVE_TARGETS,
     bare_numbers,
-    content_terms,
     has_relative_value,
+    measure_terms,
     method_names,
     names_supported,
     singular,
@@ -90,7 +90,7 @@ def select(
             # "how much faster": a ratio or percentage is the measure ("1.71X speedup").
             (item.marker, i): int(has_relative_value(item.sentences[i]))
             if relative
-            else len(target & singular(content_terms(item.sentences[i])))
+            else len(target & measure_terms(item.sentences[i]))
             for _, item, i in candidates
         }
         candidates = [

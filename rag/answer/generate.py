@@ -194,10 +194,32 @@ def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> l
         known = f"{plan.question} {item.title}"
         if any(p[1] is item and item_names(item.sentences[p[2]], known) for p in picks):
             continue
-        naming = [i for i, sentence in enumerate(item.sentences) if item_names(sentence, known)]
+        # The sentence naming the most things is the one listing them ("on SHD, SSC and GSC"),
+        # not one naming the method's own acronym.
+        named = {i: len(item_names(sentence, known)) for i, sentence in enumerate(item.sentences)}
+        naming = [i for i, n in named.items() if n]
         if naming:
-            i = max(naming, key=item.relevance.__getitem__)
+            i = max(naming, key=lambda i: (named[i], item.relevance[i]))
             out.append((item.relevance[i], item, i))
+    return out
+
+
+def _defining(plan: Plan, items: list[EvidenceItem]) -> list[Pick]:
+    """For "What is SIGReg?": the first sentence of each answering paper that introduces one of
+    the asked names, with its long form ("Sketched Isotropic Gaussian Regularization (SIGReg)")
+    or as "SIGReg, a ..." / "called SIGReg"; its best-scoring sentence may only use the name."""
+    out: list[Pick] = []
+    for name in plan.defines:
+        n = re.escape(name)
+        introduces = re.compile(
+            rf"\(\s*{n}\s*[),;]|\b{n}\s*(?:\([^)]*\)\s*)?(?:,\s*|\s+(?:is|are)\s+)(?:a|an)\s"
+            rf"|\b(?:called|named|dubbed|termed|coined)\s+(?:the\s+)?{n}\b",
+            re.IGNORECASE,
+        )
+        for item in items:
+            i = next((i for i, s in enumerate(item.sentences) if introduces.search(s)), None)
+            if i is not None:
+                out.append((item.relevance[i], item, i))
     return out
 
 
@@ -267,6 +289,9 @@ def extractive_answer(
         # Each part is answered from the papers the answer quotes.
         answering = {item.marker for _, item, _ in picks}
         picks = _merge(picks, _for_each_part(plan, [e for e in items if e.marker in answering], floor))
+    if picks and plan.defines:
+        answering = {item.marker for _, item, _ in picks}
+        picks = _merge(_defining(plan, [e for e in items if e.marker in answering]), picks)
     if plan.asks_items and (picks or plan.kind == "followup"):
         # A follow-up's papers are known even when no sentence passed the floor.
         answering = {item.marker for _, item, _ in picks} if picks else {e.marker for e in items}

@@ -25,7 +25,7 @@ from .language import is_english_text, readable_part
 from .question import asks_for_quantity, needs_context, quantity_target, question_parts
 from .sanitize import looks_like_instruction
 from .sentences import split_sentences
-from .terms import content_terms, method_names
+from .terms import content_terms, distinctive_names, method_names
 
 QuestionKind = Literal["followup", "compare", "list", "lookup", "fact", "summary"]
 KINDS: tuple[QuestionKind, ...] = ("followup", "compare", "list", "lookup", "fact", "summary")
@@ -81,9 +81,10 @@ _LOOKUP = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(
-    r"\b(what|which)\s+(\w+[\s-]+){0,3}?(datasets?|benchmarks?|tasks?|metrics?|challenges?|tracks?|hardware|languages?"
-    r"|baselines?|backbones?|loss|optimizers?|activation)\b"
-    r"|\b(evaluated|evaluate|tested|trained|benchmarked) on\b",
+    # "wich": a misspelt question word is too short for the spelling corrector.
+    r"\b(what|which|wich)\s+(\w+[\s-]+){0,3}?(datasets?|benchmarks?|tasks?|metrics?|challenges?|tracks?"
+    r"|hardware|languages?|baselines?|backbones?|loss|optimizers?|activation)\b"
+    r"|\b(evaluated|evaluate|evaled|eval|tested|trained|benchmarked) on\b",
     re.IGNORECASE,
 )
 # "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
@@ -147,6 +148,9 @@ class Plan:
     #: The question asks which named things were used ("which datasets", "what tasks ...",
     #: "evaluated on"): the answer quotes a sentence that names them (:func:`terms.item_names`).
     asks_items: bool = False
+    #: "What is SIGReg?": the question asks what the named method is; the answer quotes the
+    #: sentence that introduces it ("... Sketched Isotropic Gaussian Regularization (SIGReg)").
+    defines: tuple[str, ...] = ()
 
     @property
     def readable(self) -> str:
@@ -166,6 +170,7 @@ class Plan:
             "focus": list(self.focus),
             "item": self.item,
             "asks_items": self.asks_items,
+            "defines": list(self.defines),
             "orders_only": self.orders_only,
             "english": self.english,
             "parts": list(self.parts),
@@ -314,6 +319,23 @@ def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
     return tuple(dict.fromkeys(works)), None
 
 
+# "What is SIGReg?", "wat is lejepas SIGreg??", "What does SIGReg stand for?", "What are KANs?"
+_DEFINITION = re.compile(
+    r"^\W*(?:(?:what|wat)\s+(?:is|are|was|were)|whats|what's)\s+(?P<subject>[^?]{2,60}?)\s*\?*\s*$"
+    r"|^\W*(?:what|wat)\s+(?:does|do)\s+(?P<acronym>[^?]{2,60}?)\s+(?:stand for|mean)\s*\?*\s*$",
+    re.IGNORECASE,
+)
+
+
+def defined_names(question: str) -> tuple[str, ...]:
+    """The method names a short "What is X?" question asks about (lower-cased), else ``()``."""
+    match = _DEFINITION.match(question)
+    subject = match and (match.group("subject") or match.group("acronym"))
+    if not subject or len(subject.split()) > 6:
+        return ()
+    return tuple(sorted(distinctive_names(subject)))
+
+
 def asked_item(question: str) -> str | None:
     """The kind of named item a question asks for ("Which *datasets* ..." → "dataset"), stemmed."""
     match = _ITEM.search(question)
@@ -392,4 +414,5 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         english=english,
         parts=parts,
         asks_items=not quantity and kind not in ("list", "lookup") and bool(_ITEM.search(text)),
+        defines=defined_names(text) if kind == "summary" else (),
     )

@@ -91,6 +91,14 @@ _INSTRUCTION = re.compile(
             r"\b(?:instructions|rules|guidelines|restrictions|safeguards)\s+(?:are|is)\s+(?:now\s+)?"
             r"(?:void|null|cancell?ed|revoked|lifted|suspended|disabled|off|over|gone)\b",
             r"^\W*(?:system|assistant|user|developer)(?:\s+(?:prompt|message))?\s*:",
+            # Role play: "Let's play a game: you are Captain Byte, a pirate who ...", "Pretend
+            # you are ...", "Act as ...", "Stay in character".
+            r"\blet'?s\s+(?:play\s+a\s+game|pretend|role-?play)\b",
+            _FILLER + r"(?:pretend|imagine)\s+(?:to\s+be|you(?:'re|\s+are))\b",
+            _FILLER + r"(?:act|behave|respond|answer|speak|talk|reply)\s+(?:only\s+)?(?:as|like)"
+            r"\s+(?:a|an|if)\b",
+            r"\b(?:stay|remain|staying)\s+in\s+character\b|\brole-?play(?:ing)?\s+as\b",
+            r"^\W*you(?:'re|\s+are)\s+(?:now\s+)?(?:a|an|my)\s",
         ]
     ),
     re.IGNORECASE,

@@ -98,6 +98,12 @@ def singular(terms: frozenset[str]) -> frozenset[str]:
     return frozenset(t[:-1] if len(t) > 2 and t.endswith("s") and not t.endswith("ss") else t for t in terms)
 
 
+def measure_terms(text: str) -> frozenset[str]:
+    """The words of ``text`` that can name a measure, singular: its content terms and the parts
+    of hyphenated ones ("FID-50K score" names "fid", as "FID score" does)."""
+    return singular(content_terms(text) | content_terms(text.replace("-", " ")))
+
+
 def numbers(text: str) -> set[str]:
     """Numbers in ``text``, normalized ("354K" → "354k", "1,000" → "1000", "45 %" → "45%")."""
     out = set()
@@ -156,8 +162,12 @@ def distinctive_names(question: str) -> set[str]:
 def item_names(sentence: str, known: str = "") -> set[str]:
     """The names ``sentence`` gives that ``known`` (the question, the paper's title) does not:
     datasets, benchmarks, tasks or hardware named as "ImageNet-1K", "ERA5", "MNIST", "IMDb"
-    (:func:`distinctive_names`), lower-cased."""
-    return distinctive_names(sentence) - distinctive_names(known)
+    (:func:`distinctive_names`), lower-cased. A plural acronym ("SNNs", "LLMs") names a kind of
+    model, not an item."""
+    return distinctive_names(_PLURAL_ACRONYM.sub(" ", sentence)) - distinctive_names(known)
+
+
+_PLURAL_ACRONYM = re.compile(r"\b[A-Z]{2,}s\b")
 
 
 _DIGITS = re.compile(r"\d+")

@@ -22,7 +22,7 @@ from .plan import Plan
 from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
-from .terms import bare_numbers, content_terms, names_supported
+from .terms import bare_numbers, content_terms, measure_terms, names_supported, singular
 
 SUPPORT_THRESHOLD = 0.45
 _REFUSAL = re.compile(
@@ -153,7 +153,7 @@ def _about_the_asked_quantity(
             if not names_supported(plan.question, f"{item.title} {item.abstract}", require_all=True):
                 continue
             holding = [s for s in item.sentences if values & bare_numbers(s)]
-            if not plan.target or any(plan.target & content_terms(s) for s in holding):
+            if not plan.target or any(singular(plan.target) & measure_terms(s) for s in holding):
                 ok = True
         if ok:
             kept.append(sentence)

@@ -380,3 +380,22 @@ def test_a_part_asking_for_reported_results_quotes_a_sentence_with_numbers(score
     ev = evidence_for(q, scorer, [MIXLN, D2O], [(1, 1), (2, 2)], must=(1, 2))
     picked = extractive_answer(plan, ev, max_sentences=3, floor=0.25)
     assert any("more than 3 times" in s.text and s.markers == [2] for s in picked)
+
+
+LEJEPA = (
+    "LeJEPA: Provable and Scalable Self-Supervised Learning Without the Heuristics",
+    "Joint-Embedding Predictive Architectures (JEPAs) offer a promising blueprint. First, we identify the "
+    "isotropic Gaussian as the optimal distribution that JEPAs' embeddings should follow. Second, we "
+    "introduce a novel objective, Sketched Isotropic Gaussian Regularization (SIGReg), to constrain "
+    "embeddings to reach that ideal distribution. Combining the JEPA predictive loss with SIGReg yields "
+    "LeJEPA with numerous theoretical and practical benefits.",
+)
+
+
+def test_a_what_is_question_quotes_the_sentence_introducing_the_name(scorer: SupportScorer) -> None:
+    q = "wat is lejepas SIGReg??"
+    plan = make_plan(q)
+    assert plan.defines == ("sigreg",)
+    ev = evidence_for(q, scorer, [LEJEPA], [(1, 1)])
+    picked = extractive_answer(plan, ev, max_sentences=1, floor=0.0)
+    assert "Sketched Isotropic Gaussian Regularization" in picked[0].text
