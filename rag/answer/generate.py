@@ -234,6 +234,37 @@ def _merge(first: list[Pick], more: list[Pick]) -> list[Pick]:
     return out
 
 
+def _answering(picks: list[Pick], items: list[EvidenceItem]) -> list[EvidenceItem]:
+    """The items the picks quote, in evidence order."""
+    quoted = {item.marker for _, item, _ in picks}
+    return [e for e in items if e.marker in quoted]
+
+
+def _work_picks(plan: Plan, item: EvidenceItem, floor: float) -> list[Pick]:
+    """One compared work on its own terms: its best sentences for the question (as many as any
+    paper may give), each part's best sentence, what it proposes and, for "which datasets", the
+    sentence naming them."""
+    own = select(
+        plan.question,
+        [item],
+        max_sentences=MAX_PER_PAPER,
+        min_relevance=floor,
+        relative_cutoff=0.0,
+        resolved=True,
+    )
+    # A work's best sentence stands for it even below the floor (as in :func:`cover`).
+    if not own and item.relevance:
+        own = [_best_pick(item)]
+    # The work is the answer's: each part gets its best sentence, however few words it shares
+    # with the part ("over what model-size ranges" / "model sizes from 70M to 7B").
+    own = _merge(own, _for_each_part(plan, [item], 0.0))
+    # What each work proposes ("we propose LayerNorm Scaling") is what is compared.
+    claim = _claim(item, plan.question)
+    if claim is not None:
+        own = _merge(own, [(item.relevance[claim], item, claim)])
+    return _merge(own, _naming_items(plan, [item], own))
+
+
 def extractive_answer(
     plan: Plan, evidence: Evidence, *, max_sentences: int, floor: float
 ) -> list[CheckedSentence]:
@@ -241,34 +272,13 @@ def extractive_answer(
     every part of a question that asks several things answered."""
     items = evidence.items
     if plan.kind == "compare" and len(evidence.must_cover) >= 2:
-        # A comparison quotes every compared work on its own terms: each one's best sentences
-        # for the question (as many as any paper may give), not only the best few overall, which
-        # can all come from one side when its abstract happens to echo the question's words.
-        # The best sentences overall from other papers stay: a compared work resolved to the
-        # wrong paper is then still answered by the paper the question's words point to.
+        # A comparison quotes every compared work on its own terms (:func:`_work_picks`), not
+        # only the best few sentences overall, which can all come from one side when its
+        # abstract happens to echo the question's words. The best sentences overall from other
+        # papers stay: a compared work resolved to the wrong paper is then still answered by the
+        # paper the question's words point to.
         must = set(evidence.must_cover)
-        picked: list[Pick] = []
-        for item in evidence.covered:
-            own = select(
-                plan.question,
-                [item],
-                max_sentences=MAX_PER_PAPER,
-                min_relevance=floor,
-                relative_cutoff=0.0,
-                resolved=True,
-            )
-            # A work's best sentence stands for it even below the floor (as in :func:`cover`), and
-            # "what does each target, and what results do they report?": each work answers both.
-            if not own and item.relevance:
-                own = [_best_pick(item)]
-            # The work is the answer's: each part gets its best sentence, however few words it
-            # shares with the part ("over what model-size ranges" / "model sizes from 70M to 7B").
-            own = _merge(own, _for_each_part(plan, [item], 0.0))
-            # What each work proposes ("we propose LayerNorm Scaling") is what is compared.
-            claim = _claim(item, plan.question)
-            if claim is not None:
-                own = _merge(own, [(item.relevance[claim], item, claim)])
-            picked += _merge(own, _naming_items(plan, [item], own))
+        picked = [p for item in evidence.covered for p in _work_picks(plan, item, floor)]
         overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
         others = [p for p in overall if p[1].marker not in must]
         return cover(plan, evidence, quote_picks(_merge(picked, others)))
@@ -287,15 +297,12 @@ def extractive_answer(
         picks = [_best_pick(top), *picks]
     if picks and plan.parts:
         # Each part is answered from the papers the answer quotes.
-        answering = {item.marker for _, item, _ in picks}
-        picks = _merge(picks, _for_each_part(plan, [e for e in items if e.marker in answering], floor))
+        picks = _merge(picks, _for_each_part(plan, _answering(picks, items), floor))
     if picks and plan.defines:
-        answering = {item.marker for _, item, _ in picks}
-        picks = _merge(_defining(plan, [e for e in items if e.marker in answering]), picks)
+        picks = _merge(_defining(plan, _answering(picks, items)), picks)
     if plan.asks_items and (picks or plan.kind == "followup"):
         # A follow-up's papers are known even when no sentence passed the floor.
-        answering = {item.marker for _, item, _ in picks} if picks else {e.marker for e in items}
-        picks = _merge(picks, _naming_items(plan, [e for e in items if e.marker in answering], picks))
+        picks = _merge(picks, _naming_items(plan, _answering(picks, items) if picks else items, picks))
     picked_sentences = quote_picks(picks)
     # A follow-up's paper is known (the conversation is about it) and the evidence passed the
     # follow-up's relevance bar (stage 2½): its best sentence answers better than an abstention.
