@@ -106,7 +106,11 @@ def _claim(item: EvidenceItem, question: str) -> int | None:
         if any(n.lower() not in asked for n in _NAMING.findall(s))
         or (method_names(s) - method_names(question) and i in claims)
     ]
-    return next(iter(named or claims), None)
+    # Of several naming sentences ("which we call the mallocGame", "we also introduce an agent,
+    # mallocMuZero"), the one closest to the question names what the user describes.
+    if named:
+        return max(named, key=lambda i: (item.relevance[i], -i))
+    return next(iter(claims), None)
 
 
 def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
@@ -192,11 +196,11 @@ def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> l
     out: list[Pick] = []
     for item in items:
         known = f"{plan.question} {item.title}"
-        if any(p[1] is item and item_names(item.sentences[p[2]], known) for p in picks):
+        named = {i: len(item_names(sentence, known)) for i, sentence in enumerate(item.sentences)}
+        if any(p[1] is item and named[p[2]] for p in picks):
             continue
         # The sentence naming the most things is the one listing them ("on SHD, SSC and GSC"),
         # not one naming the method's own acronym.
-        named = {i: len(item_names(sentence, known)) for i, sentence in enumerate(item.sentences)}
         naming = [i for i, n in named.items() if n]
         if naming:
             i = max(naming, key=lambda i: (named[i], item.relevance[i]))

@@ -23,6 +23,7 @@ from ..generate.errors import LLMError
 from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
+from ..retrieve.query import lexical_query
 from ..retrieve.spelling import Correction, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
@@ -35,7 +36,7 @@ from .generate import Draft, Generator, extractive_answer, list_answer, llm_mess
 from .language import is_english_text
 from .plan import Plan, make_plan
 from .question import (
-    cited_segments,
+    cited_claim,
     clean_question,
     name_reference,
     needs_context,
@@ -143,7 +144,7 @@ class AnswerPipeline:
             papers = self.index.papers.get(ids)
             return [SearchResult(pid, papers[pid].title, 0.0) for pid in ids if pid in papers][:2]
         if last and marker is not None:
-            said = cited_segments(last["content"]).get(marker, "")
+            said = cited_claim(last["content"], marker)
             if said:
                 return self.retriever.search(said, 1, filters=filters, trace=trace)[:1]
         users = [m["content"] for m in history if m["role"] == "user" and m["content"]]
@@ -223,7 +224,9 @@ class AnswerPipeline:
         trace = RetrievalTrace()
 
         def search(query: str, n: int, flt: SearchFilters, tr: RetrievalTrace) -> list[SearchResult]:
-            return self.retriever.search(query, n, filters=flt, trace=tr)
+            # A list request's frame ("What papers look at ...") is not its topic.
+            topic = lexical_query(query) if run.plan.kind == "list" else None
+            return self.retriever.search(query, n, filters=flt, trace=tr, topic=topic)
 
         evidence = gather(
             run.plan,

@@ -32,7 +32,7 @@ KINDS: tuple[QuestionKind, ...] = ("followup", "compare", "list", "lookup", "fac
 
 _COMPARE = re.compile(
     r"\b(compare|compared|comparing|comparison|differ|differs|difference|differences|different"
-    r"|versus|vs\.?|contrast|similarities|in common|both"
+    r"|versus|vs\.?|contrast|similarities|similar|identical|alike|in common|both"
     # "What shared component do they rely on?", "What do A and B share?" (not "what share of").
     r"|what shared|(?:they|both|each) share|share(?=\s*\?))\b",
     re.IGNORECASE,
@@ -50,6 +50,8 @@ _LIST = re.compile(
     r"|\bwhat(?:'s| is) (?:there|in (?:the|this|your) (?:corpus|collection|library|index))"
     r" (?:on|about|regarding)\b"
     r"|\beverything (?:on|about|regarding)\b"
+    r"|^\W*anything (?:(?:in )?here |in (?:the|this|your) (?:corpus|collection|library|index) )?"
+    r"(?:on|about|regarding)\b"
     r"|\b(?:any|what|some|all|recent|the) (?:research|literature) (?:on|about|into|regarding|exists?)\b"
     r"|\b(?:show|give|find)(?: me)? (?:some |the )?work (?:on|about|regarding)\b"
     r"|\bwhat (?:has|have) been (?:published|written|done|proposed)\b",
@@ -82,17 +84,23 @@ _LOOKUP = re.compile(
 )
 _ITEM = re.compile(
     # "wich": a misspelt question word is too short for the spelling corrector.
-    r"\b(what|which|wich)\s+(\w+[\s-]+){0,3}?(datasets?|benchmarks?|tasks?|metrics?|challenges?|tracks?"
+    r"\b(what|which|wich)\s+(\w+[\s-]+){0,3}?(datasets?|data|benchmarks?|tasks?|metrics?|challenges?|tracks?"
     r"|hardware|languages?|baselines?|backbones?|loss|optimizers?|activation)\b"
-    r"|\b(evaluated|evaluate|evaled|eval|tested|trained|benchmarked) on\b",
+    r"|\b(evaluated|evaluate|evaled|eval|tested|test|trained|train|benchmarked|benchmark|validated"
+    r"|validate) on\b"
+    # "... and where are they evaluated?"
+    r"|\bwhere\s+(\w+\s+){0,3}?(evaluated|tested|benchmarked|validated|trained|demonstrated|achieved?"
+    r"|reached|reach)\b",
     re.IGNORECASE,
 )
 # "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
 _SIDES = re.compile(
     r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between"
     r"|what (?:do|does|did)|are|is|do)?\s*"
-    r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+(?P<b>.+?)"
-    r"(?=\s+(?:differ|compare|both|relate|different|similar|share|have in common|in terms|in their"
+    # A side described as "the paper on/about/that ..." runs past its "on".
+    r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+"
+    r"(?P<b>(?:the\s+)?(?:paper|work|study|article|one)\s+(?:on|about|that|which|where|from)\s+.+?|.+?)"
+    r"(?=\s+(?:differ|compare|both|each|relate|different|similar|share|have in common|in terms|in their"
     r"|on\b|for\b)|[,?:;]|$)",
     re.IGNORECASE,
 )
@@ -103,6 +111,20 @@ _DIFFER_FROM = re.compile(
     re.IGNORECASE,
 )
 # "... (SWAT-NN and 'Simultaneous Weight and Architecture Optimization')": the pair named in brackets.
+# "What does Sorted LLaMA add on top of SortedNet?", "How does X improve on Y?": one work set
+# against the work it builds on.
+_BUILDS_ON = re.compile(
+    r"^\W*(?:what|how|in what way|where)\s+(?:do|does|did)\s+(?P<a>.+?)\s+"
+    r"(?:add (?:on top of|to|over|beyond)|(?:improve|build|expand) (?:on|upon|over)|extend|change (?:from|in)"
+    r"|borrow from|take from|inherit from|go beyond)\s+(?P<b>.+?)\s*(?:[,?:;]|$)",
+    re.IGNORECASE,
+)
+# "What do Spikformer V2 and the delay paper each contribute ...": two works, each answered.
+_EACH_OF_TWO = re.compile(
+    r"^\W*(?:what|how|where|which)\s+(?:do|did|are|were|have)\s+[^?,]+?\s+(?:and|vs\.?|versus)\s+[^?,]+?"
+    r"\s+each\b",
+    re.IGNORECASE,
+)
 _BRACKET_PAIR = re.compile(
     r"\((?P<a>[^()]{2,80}?)\s+(?:and|vs\.?|versus)\s+(?P<b>[^()]{2,80}?)\)", re.IGNORECASE
 )
@@ -277,14 +299,17 @@ def _named_sides(question: str) -> tuple[str, str] | None:
 def _sides(question: str) -> tuple[str, str] | None:
     """The two sides of a comparison: a bracketed pair, "A differs from B", a named pair in a
     later clause, or "A and B" from the start of the question; ``None`` if there are none."""
-    match = _BRACKET_PAIR.search(question) or _DIFFER_FROM.search(question.strip())
+    match = (
+        _BRACKET_PAIR.search(question)
+        or _DIFFER_FROM.search(question.strip())
+        or _BUILDS_ON.search(question.strip())
+    )
     if match:
         return match.group("a"), match.group("b")
     named = _named_sides(question)
     if named:
         return named
-    match = _SIDES.search(question.strip())
-    return (match.group("a"), match.group("b")) if match else None
+    return _sides_outside_quotes(question.strip())
 
 
 def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
@@ -299,6 +324,11 @@ def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
         return tuple(dict.fromkeys(quoted)), None
     if sides:
         for side in sides:
+            inner = _QUOTED.search(side)
+            if inner and not method_names(_QUOTED.sub(" ", side)):
+                # "the paper 'Simultaneous Weight ...' sounds ...": the title is the work (but
+                # "LayerNorm Scaling (from 'The Curse of Depth')" is named outside its quote).
+                side = next(g for g in inner.groups() if g)
             side = _QUOTED.sub(lambda m: next(g for g in m.groups() if g), side)
             side = re.sub(r"\(from ([^)]*)\)", r"\1", side)
             side = re.sub(r"^(the|a|an|both)\s+", "", side.strip(" ,.'\""), flags=re.IGNORECASE)
@@ -352,6 +382,8 @@ def _is_comparison(question: str) -> bool:
         return True
     if len(works) < 2:
         return False
+    if _BUILDS_ON.search(question.strip()) or _EACH_OF_TWO.search(question):
+        return True
     words = _COMPARE.findall(question)
     if words:
         # "What mAP does X reach, compared with the SVM baseline?", "how much better is it vs

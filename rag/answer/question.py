@@ -141,13 +141,14 @@ def question_parts(question: str) -> tuple[str, ...]:
     latency?" → two parts); ``()`` when it asks one thing.
 
     Sentences that ask nothing ("Given that X needs GPUs, ...?" asks once) are context, not parts,
-    and so is what precedes a colon. Each part must carry at least two content words.
+    and so is what precedes a colon. Each part must carry a content word ("..., and what do
+    they test on?" asks about testing; "..., and how?" asks nothing new).
     """
     asks = [s for s in split_sentences(question) if s.rstrip().endswith("?") or _ASKING.match(s)]
     # "Compare the two UniFormer papers: what does each target": what precedes a colon names
     # the subject, not a thing asked.
     parts = [p.split(": ")[-1].strip(" ,;?") for s in asks for p in _NEXT_PART.split(s)]
-    parts = [p for p in parts if len(content_terms(p)) >= 2]
+    parts = [p for p in parts if content_terms(p)]
     return tuple(parts) if len(parts) >= 2 else ()
 
 
@@ -208,6 +209,24 @@ def cited_segments(answer: str) -> dict[int, str]:
         n = int(match.group("n"))
         out[n] = f"{out.get(n, '')} {match.group('text').strip(' ;,.')}".strip()
     return out
+
+
+_CLAUSE_START = re.compile(r"[;:]\s*|,\s*(?:and|while|whereas|but)\s+|\s+(?:while|whereas)\s+", re.IGNORECASE)
+_QUOTE = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
+
+
+def cited_claim(answer: str, marker: int) -> str:
+    """What an answer says about the paper cited as ``[marker]``, for finding that paper: the
+    title quoted right before the marker ("..., and 'Make Deep Networks Shallow Again' [2]"), else
+    the last clause before it ("X does A [1], while Y does B [2]" → "Y does B"), else the whole
+    segment since the previous marker. The segment alone also holds what the clause before said
+    about the previous paper when the answer names each paper before its marker."""
+    segment = cited_segments(answer).get(marker, "")
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTE.finditer(segment)]
+    if quoted:
+        return quoted[-1]
+    clause = re.sub(r"^(?:and|while|whereas|but)\s+", "", _CLAUSE_START.split(segment)[-1].strip())
+    return clause if len(content_terms(clause)) >= 2 else segment
 
 
 def referenced_marker(question: str, answer: str) -> int | None:

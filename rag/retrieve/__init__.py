@@ -1,5 +1,6 @@
 """Retrieval: dense + lexical candidates, fused and grouped to one result per paper
-(:mod:`.retriever`, :mod:`.fusion`); question words corrected against the collection's vocabulary
+(:mod:`.retriever`, :mod:`.fusion`); a list question's topic without its frame for the lexical
+side (:mod:`.query`); question words corrected against the collection's vocabulary
 before searching (:mod:`.spelling`)."""
 
 from ..index.filters import SearchFilters

@@ -75,15 +75,17 @@ class HybridRetriever:
         mode: Mode | None = None,
         filters: SearchFilters | None = None,
         trace: RetrievalTrace | None = None,
+        topic: str | None = None,
     ) -> list[SearchResult]:
-        """The ``k`` best papers for ``query``, each with its best chunks."""
+        """The ``k`` best papers for ``query``, each with its best chunks; ``topic`` (default
+        ``query``) is what the lexical index matches (see :func:`.query.lexical_query`)."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
         filters = filters or SearchFilters()
         trace = trace or RetrievalTrace()
         n = max(self.settings.candidates, k * 4)
         dense = self.dense(query, n, filters, trace) if mode != "lexical" else []
-        lexical = self.lexical(query, n, filters, trace) if mode != "dense" else []
+        lexical = self.lexical(topic or query, n, filters, trace) if mode != "dense" else []
         clock = time.perf_counter()
         rankings = [[c for c, _ in ranked] for ranked in (dense, lexical) if ranked]
         fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)

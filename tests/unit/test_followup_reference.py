@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.question import cited_segments, name_reference, referenced_marker
+from rag.answer.question import cited_claim, cited_segments, name_reference, referenced_marker
 
 LISTED = (
     "Several do: (1) UniFormer reports Kinetics-400 results [1]; (2) Mamba-ND, which extends Mamba "
@@ -56,3 +56,19 @@ def test_cited_segments_say_what_the_answer_said_about_each_paper() -> None:
 )
 def test_the_pointer_at_a_cited_paper_is_replaced_by_its_name(question: str, named: str) -> None:
     assert name_reference(question, "this paper") == named
+
+
+def test_the_claim_about_a_cited_paper_is_its_own_clause_or_quoted_title() -> None:
+    # Each paper named before its marker: the segment ending in [2] also holds what was said
+    # about [1]; the title quoted right before the marker is the paper.
+    titled = (
+        "Two do: 'Wide Attention Is The Way Forward For Transformers?' [1] shows single-layer wide "
+        "Transformers compete with deep ones, and 'Make Deep Networks Shallow Again' [2] replaces a stack."
+    )
+    assert cited_claim(titled, 2) == "Make Deep Networks Shallow Again"
+    assert cited_claim(titled, 1) == "Wide Attention Is The Way Forward For Transformers?"
+    # Claim first, then the marker: the last clause before [2] is about [2] only.
+    claims = "Mix-LN mixes Post-LN and Pre-LN layers [1], while LayerNorm Scaling scales the output [2]."
+    assert cited_claim(claims, 2) == "LayerNorm Scaling scales the output"
+    assert cited_claim(claims, 1) == "Mix-LN mixes Post-LN and Pre-LN layers"
+    assert cited_claim(claims, 3) == ""

@@ -49,6 +49,17 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("What does the paper 'JointNet' do?", "summary"),
         ("What is the paper about hyperbolic ResNets proposing?", "summary"),
         ("Explain the main idea of joint-embedding predictive architectures.", "summary"),
+        ("Anything in here about hypernetworks?", "list"),
+        ("Anything on state-space models in the corpus?", "list"),
+        # One work set against the work it builds on, or two works that "sound identical".
+        ("What does Sorted LLaMA add on top of the original SortedNet approach?", "compare"),
+        ("How does LeJEPA improve on I-JEPA?", "compare"),
+        ("SWAT-NN and the paper 'Simultaneous Weight Optimization' sound almost identical. Why?", "compare"),
+        # "each" after two named works; "each" elsewhere does not make a comparison.
+        ("What do Spikformer V2 and the delay paper each contribute to SNNs?", "compare"),
+        ("Which paper treats each elementary operation as a constraint?", "lookup"),
+        ("What data did they train on?", "fact"),
+        ("Where was VanillaNet evaluated?", "fact"),
     ],
 )
 def test_kinds_without_history(question: str, kind: str) -> None:
@@ -122,6 +133,19 @@ def test_compared_works() -> None:
         "Both 'Wide Attention Is The Way' and 'Make Deep Networks Shallow Again' argue X."
     )
     assert works == ("Wide Attention Is The Way", "Make Deep Networks Shallow Again")
+    # A side that is "the paper 'Title' ..." is that title; a side described as "the paper on
+    # ..." runs past its "on" (up to "each").
+    works, _ = compared_works(
+        "SWAT-NN and the paper 'Simultaneous Weight and Architecture Optimization' sound almost "
+        "identical. How do they describe their embedding model and what do they test on?"
+    )
+    assert works == ("SWAT-NN", "Simultaneous Weight and Architecture Optimization")
+    works, _ = compared_works(
+        "What do Spikformer V2 and the paper on learning synaptic delays each contribute to SNNs?"
+    )
+    assert works == ("Spikformer V2", "paper on learning synaptic delays")
+    works, _ = compared_works("What does Sorted LLaMA add on top of the original SortedNet approach?")
+    assert works == ("Sorted LLaMA", "original SortedNet approach")
 
 
 def test_plan_carries_what_the_answer_must_contain() -> None:

@@ -167,6 +167,12 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
             ("How do their fixes differ", "over what model-size ranges was each validated"),
         ),
         ("Which datasets and metrics did they use?", ()),
+        # A later part may carry a single content word.
+        (
+            "How do they describe their embedding model and what do they test on?",
+            ("How do they describe their embedding model", "what do they test on"),
+        ),
+        ("What does it do, and how?", ()),
     ],
 )
 def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
