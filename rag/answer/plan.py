@@ -366,6 +366,14 @@ def defined_names(question: str) -> tuple[str, ...]:
     return tuple(sorted(distinctive_names(subject)))
 
 
+# In a follow-up about known papers, "Which models did they look at?" asks for the models the
+# paper names (a fresh "Which models use X?" asks for papers or methods).
+_FOLLOWUP_ITEM = re.compile(
+    r"\b(what|which)\s+(\w+[\s-]+){0,2}?(models|llms|architectures|networks|methods|baselines)\b",
+    re.IGNORECASE,
+)
+
+
 def asked_item(question: str) -> str | None:
     """The kind of named item a question asks for ("Which *datasets* ..." → "dataset"), stemmed."""
     match = _ITEM.search(question)
@@ -445,6 +453,8 @@ def make_plan(question: str, *, has_history: bool = False, focus: tuple[str, ...
         orders_only=bool(orders) and not kept,
         english=english,
         parts=parts,
-        asks_items=not quantity and kind not in ("list", "lookup") and bool(_ITEM.search(text)),
+        asks_items=not quantity
+        and kind not in ("list", "lookup")
+        and bool(_ITEM.search(text) or (kind == "followup" and _FOLLOWUP_ITEM.search(text))),
         defines=defined_names(text) if kind == "summary" else (),
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .measures import named_measures
 from .sentences import split_sentences
-from .terms import content_terms, method_names
+from .terms import content_terms, measure_terms, method_names
 
 
 class QuestionError(ValueError):
@@ -106,7 +107,8 @@ def quantity_target(question: str) -> frozenset[str]:
     words = [w for w in _WORDS.findall(match.group("target")) if content_terms(w) & target]
     if len(words) >= 3:
         target |= {"".join(w[0] for w in words).lower()}
-    return target
+    # A measure described in words ("segmentation overlap score") is stated under its name (mIoU).
+    return target | named_measures(measure_terms(match.group("target")))
 
 
 # "..., and what latency does it reach?", "... and how much larger is the bound?": where a
@@ -218,7 +220,8 @@ _QUOTE = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
 def cited_claim(answer: str, marker: int) -> str:
     """What an answer says about the paper cited as ``[marker]``, for finding that paper: the
     title quoted right before the marker ("..., and 'Make Deep Networks Shallow Again' [2]"), else
-    the last clause before it ("X does A [1], while Y does B [2]" → "Y does B"), else the whole
+    the last clause before it ("X does A [1], while Y does B [2]" → "Y does B"; "..., and EMoE
+    [2]" → "EMoE"), else the whole
     segment since the previous marker. The segment alone also holds what the clause before said
     about the previous paper when the answer names each paper before its marker."""
     segment = cited_segments(answer).get(marker, "")
@@ -226,7 +229,7 @@ def cited_claim(answer: str, marker: int) -> str:
     if quoted:
         return quoted[-1]
     clause = re.sub(r"^(?:and|while|whereas|but)\s+", "", _CLAUSE_START.split(segment)[-1].strip())
-    return clause if len(content_terms(clause)) >= 2 else segment
+    return clause if len(content_terms(clause)) >= 2 or method_names(clause) else segment
 
 
 def referenced_marker(question: str, answer: str) -> int | None:

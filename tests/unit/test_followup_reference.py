@@ -72,3 +72,11 @@ def test_the_claim_about_a_cited_paper_is_its_own_clause_or_quoted_title() -> No
     assert cited_claim(claims, 2) == "LayerNorm Scaling scales the output"
     assert cited_claim(claims, 1) == "Mix-LN mixes Post-LN and Pre-LN layers"
     assert cited_claim(claims, 3) == ""
+
+
+def test_a_method_named_before_its_marker_is_the_claim() -> None:
+    answer = (
+        "m2mKD [1] distills teacher modules into student modules of a modular model, and EMoE [2] "
+        "turns a dense transformer into a mixture of experts."
+    )
+    assert cited_claim(answer, 2) == "EMoE"

@@ -208,3 +208,11 @@ def test_a_compared_work_named_in_a_title_resolves_to_that_paper() -> None:
         "Sparse Transformers", search, lambda ids: {}, SearchFilters(), RetrievalTrace(), taken
     )
     assert found is not None and found.paper_id == "p1"
+
+
+def test_a_follow_up_asking_which_models_asks_for_the_names_in_its_paper() -> None:
+    assert make_plan("Which models did the second one look at?", has_history=True).asks_items
+    assert not make_plan("Which models use spiking attention?").asks_items
+    # "where ... evaluated" and "what data ... train on" ask for named things too.
+    assert make_plan("Where did those layers achieve state-of-the-art results?", has_history=True).asks_items
+    assert make_plan("What data did they train on?", has_history=True).asks_items
