@@ -54,6 +54,8 @@ _LIST = re.compile(
     r"(?:on|about|regarding)\b"
     r"|\b(?:any|what|some|all|recent|the) (?:research|literature) (?:on|about|into|regarding|exists?)\b"
     r"|\b(?:show|give|find)(?: me)? (?:some |the )?work (?:on|about|regarding)\b"
+    # "Show all work that proposes ...", "every study on ...".
+    r"|\b(?:all|every) (?:the )?(?:work|research|literature|study)\b"
     r"|\bwhat (?:has|have) been (?:published|written|done|proposed)\b",
     re.IGNORECASE,
 )

@@ -50,6 +50,7 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("What is the paper about hyperbolic ResNets proposing?", "summary"),
         ("Explain the main idea of joint-embedding predictive architectures.", "summary"),
         ("Anything in here about hypernetworks?", "list"),
+        ("Show all work that proposes a new normalization layer.", "list"),
         ("Anything on state-space models in the corpus?", "list"),
         # One work set against the work it builds on, or two works that "sound identical".
         ("What does Sorted LLaMA add on top of the original SortedNet approach?", "compare"),
