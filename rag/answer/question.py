@@ -219,15 +219,17 @@ _QUOTE = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
 
 def cited_claim(answer: str, marker: int) -> str:
     """What an answer says about the paper cited as ``[marker]``, for finding that paper: the
-    title quoted right before the marker ("..., and 'Make Deep Networks Shallow Again' [2]"), else
-    the last clause before it ("X does A [1], while Y does B [2]" → "Y does B"; "..., and EMoE
-    [2]" → "EMoE"), else the whole
+    title (three or more words) quoted last before the marker ("..., and 'Make Deep Networks
+    Shallow Again' [2]"), else the last clause before it ("X does A [1], while Y does B [2]" →
+    "Y does B"; "..., and EMoE [2]" → "EMoE"), else the whole
     segment since the previous marker. The segment alone also holds what the clause before said
     about the previous paper when the answer names each paper before its marker."""
     segment = cited_segments(answer).get(marker, "")
     quoted = [next(g for g in m.groups() if g) for m in _QUOTE.finditer(segment)]
-    if quoted:
-        return quoted[-1]
+    # A title has several words; a single quoted word is a term in scare quotes ('neurons').
+    titles = [q for q in quoted if len(q.split()) >= 3]
+    if titles:
+        return titles[-1]
     clause = re.sub(r"^(?:and|while|whereas|but)\s+", "", _CLAUSE_START.split(segment)[-1].strip())
     return clause if len(content_terms(clause)) >= 2 or method_names(clause) else segment
 

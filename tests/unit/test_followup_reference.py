@@ -80,3 +80,11 @@ def test_a_method_named_before_its_marker_is_the_claim() -> None:
         "turns a dense transformer into a mixture of experts."
     )
     assert cited_claim(answer, 2) == "EMoE"
+
+
+def test_a_quoted_term_is_not_a_title() -> None:
+    answer = (
+        "'Wider and Deeper LLM Networks are Fairer LLM Evaluators' stacks LLM 'neurons' into a "
+        "network of reviewers [1]; Sorted LLaMA evaluates its sub-models with PandaLM [2]."
+    )
+    assert cited_claim(answer, 1) == "Wider and Deeper LLM Networks are Fairer LLM Evaluators"
