@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .language import is_english_text, readable_part
+from .question import QUOTED as _QUOTED
 from .question import asks_for_quantity, needs_context, quantity_target, question_parts
 from .sanitize import looks_like_instruction
 from .sentences import split_sentences
@@ -95,6 +96,12 @@ _ITEM = re.compile(
     r"|reached|reach)\b",
     re.IGNORECASE,
 )
+# In a follow-up about known papers, "Which models did they look at?" asks for the models the
+# paper names (a fresh "Which models use X?" asks for papers or methods).
+_FOLLOWUP_ITEM = re.compile(
+    r"\b(what|which)\s+(\w+[\s-]+){0,2}?(models|llms|architectures|networks|methods|baselines)\b",
+    re.IGNORECASE,
+)
 # "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
 _SIDES = re.compile(
     r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between"
@@ -112,7 +119,6 @@ _DIFFER_FROM = re.compile(
     r"(?:differ|different|distinct)\s+from\s+(?P<b>.+?)\s*(?:[,?:;]|$)",
     re.IGNORECASE,
 )
-# "... (SWAT-NN and 'Simultaneous Weight and Architecture Optimization')": the pair named in brackets.
 # "What does Sorted LLaMA add on top of SortedNet?", "How does X improve on Y?": one work set
 # against the work it builds on.
 _BUILDS_ON = re.compile(
@@ -127,6 +133,7 @@ _EACH_OF_TWO = re.compile(
     r"\s+each\b",
     re.IGNORECASE,
 )
+# "... (SWAT-NN and 'Simultaneous Weight and Architecture Optimization')": the pair named in brackets.
 _BRACKET_PAIR = re.compile(
     r"\((?P<a>[^()]{2,80}?)\s+(?:and|vs\.?|versus)\s+(?P<b>[^()]{2,80}?)\)", re.IGNORECASE
 )
@@ -138,7 +145,6 @@ _TWO_OF = re.compile(
     re.IGNORECASE,
 )
 # Quoted titles; an apostrophe inside a word ("network's") opens no quote.
-_QUOTED = re.compile(r"(?<!\w)'([^']{4,})'(?!\w)|\"([^\"]{4,})\"|“([^”]{4,})”")
 
 
 @dataclass(frozen=True)
@@ -366,14 +372,6 @@ def defined_names(question: str) -> tuple[str, ...]:
     if not subject or len(subject.split()) > 6:
         return ()
     return tuple(sorted(distinctive_names(subject)))
-
-
-# In a follow-up about known papers, "Which models did they look at?" asks for the models the
-# paper names (a fresh "Which models use X?" asks for papers or methods).
-_FOLLOWUP_ITEM = re.compile(
-    r"\b(what|which)\s+(\w+[\s-]+){0,2}?(models|llms|architectures|networks|methods|baselines)\b",
-    re.IGNORECASE,
-)
 
 
 def asked_item(question: str) -> str | None:

@@ -214,18 +214,20 @@ def cited_segments(answer: str) -> dict[int, str]:
 
 
 _CLAUSE_START = re.compile(r"[;:]\s*|,\s*(?:and|while|whereas|but)\s+|\s+(?:while|whereas)\s+", re.IGNORECASE)
-_QUOTE = re.compile(r"'([^']{4,})'|\"([^\"]{4,})\"|“([^”]{4,})”")
+#: A quoted title or name ('Make Deep Networks Shallow Again', "JointNet"); an apostrophe inside
+#: a word ("LLM's") opens none.
+QUOTED = re.compile(r"(?<!\w)'([^']{4,})'(?!\w)|\"([^\"]{4,})\"|“([^”]{4,})”")
 
 
 def cited_claim(answer: str, marker: int) -> str:
     """What an answer says about the paper cited as ``[marker]``, for finding that paper: the
     title (three or more words) quoted last before the marker ("..., and 'Make Deep Networks
     Shallow Again' [2]"), else the last clause before it ("X does A [1], while Y does B [2]" →
-    "Y does B"; "..., and EMoE [2]" → "EMoE"), else the whole
-    segment since the previous marker. The segment alone also holds what the clause before said
-    about the previous paper when the answer names each paper before its marker."""
+    "Y does B"; "..., and EMoE [2]" → "EMoE"), else the whole segment since the previous marker.
+    The segment alone also holds what the clause before said about the previous paper when the
+    answer names each paper before its marker."""
     segment = cited_segments(answer).get(marker, "")
-    quoted = [next(g for g in m.groups() if g) for m in _QUOTE.finditer(segment)]
+    quoted = [next(g for g in m.groups() if g) for m in QUOTED.finditer(segment)]
     # A title has several words; a single quoted word is a term in scare quotes ('neurons').
     titles = [q for q in quoted if len(q.split()) >= 3]
     if titles:
