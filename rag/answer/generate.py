@@ -113,6 +113,19 @@ def _claim(item: EvidenceItem, question: str) -> int | None:
     return next(iter(claims), None)
 
 
+def _introduces_asked(item: EvidenceItem, question: str) -> int | None:
+    """The sentence that introduces a name the question uses ("we propose LayerNorm Scaling,
+    which scales ..."): in a comparison, what the compared work *is* under the name compared."""
+    asked = method_names(question)
+
+    def used(name: str) -> bool:  # a method's name, written as the question writes it
+        distinct = name.lower() in asked or re.search(r"[A-Z0-9]", name[1:]) is not None
+        return distinct and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question) is not None
+
+    named = [i for i, s in enumerate(item.sentences) if any(used(n) for n in _NAMING.findall(s))]
+    return max(named, key=lambda i: (item.relevance[i], -i)) if named else None
+
+
 def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
     """A paper as a lookup answer: its best sentence for the question and, if another one, the
     sentence stating its contribution (which names the method), in abstract order."""
@@ -263,9 +276,11 @@ def _work_picks(plan: Plan, item: EvidenceItem, floor: float) -> list[Pick]:
     # with the part ("over what model-size ranges" / "model sizes from 70M to 7B").
     own = _merge(own, _for_each_part(plan, [item], 0.0))
     # What each work proposes ("we propose LayerNorm Scaling") is what is compared.
-    claim = _claim(item, plan.question)
-    if claim is not None:
-        own = _merge(own, [(item.relevance[claim], item, claim)])
+    # :func:`_claim` prefers a name the question does not use (a lookup's answer); the question
+    # compares the work under its name, and the sentence introducing that name says what it is.
+    for claim in (_claim(item, plan.question), _introduces_asked(item, plan.question)):
+        if claim is not None:
+            own = _merge(own, [(item.relevance[claim], item, claim)])
     return _merge(own, _naming_items(plan, [item], own))
 
 

@@ -110,7 +110,7 @@ _SIDES = re.compile(
     r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+"
     r"(?P<b>(?:the\s+)?(?:paper|work|study|article|one)\s+(?:on|about|that|which|where|from)\s+.+?|.+?)"
     r"(?=\s+(?:differ|compare|both|each|relate|different|similar|share|have in common|in terms|in their"
-    r"|on\b|for\b)|[,?:;]|$)",
+    r"|on\b|for\b|as\b)|[,?:;]|$)",
     re.IGNORECASE,
 )
 # "How does A differ from B?", "Is A different from B?".

@@ -147,6 +147,9 @@ def test_compared_works() -> None:
     assert works == ("Spikformer V2", "paper on learning synaptic delays")
     works, _ = compared_works("What does Sorted LLaMA add on top of the original SortedNet approach?")
     assert works == ("Sorted LLaMA", "original SortedNet approach")
+    # "... as approaches to X" says what they are compared as, not which work.
+    works, _ = compared_works("Compare HAWQ and BiPer as approaches to low-precision networks.")
+    assert works == ("HAWQ", "BiPer")
 
 
 def test_plan_carries_what_the_answer_must_contain() -> None:

@@ -373,6 +373,20 @@ def test_each_compared_work_is_quoted_with_what_it_proposes_and_each_part_answer
     assert "from 130M to 1B" in text  # its range, though few of its words are the part's
 
 
+def test_a_work_compared_by_its_method_name_is_quoted_where_that_name_is_introduced(
+    scorer: SupportScorer,
+) -> None:
+    # The lookup rule prefers a name the question does not use ("we introduce the Curse of
+    # Depth"); a comparison of "LayerNorm Scaling" needs the sentence saying what LayerNorm Scaling is.
+    q = "Mix-LN and LayerNorm Scaling both fix under-used deep layers in LLMs. How do their fixes differ?"
+    plan = make_plan(q)
+    assert plan.works == ("Mix-LN", "LayerNorm Scaling")
+    ev = evidence_for(q, scorer, [MIXLN, CURSE], [(1, 1), (2, 2)], must=(1, 2))
+    text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=3, floor=0.25))
+    assert "we propose LayerNorm Scaling, which scales the variance" in text
+    assert "we introduce the Curse of Depth" in text  # what the paper itself proposes stays
+
+
 def test_a_part_asking_for_reported_results_quotes_a_sentence_with_numbers(scorer: SupportScorer) -> None:
     q = "Compare Mix-LN and D2O: how does each improve LLMs, and what gains do they report?"
     plan = make_plan(q)
