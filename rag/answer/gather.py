@@ -6,7 +6,10 @@
   ahead of the rest, so the second work cannot fall out of the prompt;
 - ``followup``: the papers of the previous turn come first (by id when the history carries
   them, else by resolving the previous turn's text with retrieval);
-- ``list``: more papers are retrieved (every matching paper should be listed).
+- ``list``: more papers are retrieved (every matching paper should be listed);
+- ``fact`` naming a paper by its full title ("What perplexity did End-To-End Memory Networks
+  report?"): that paper comes first and the answer is about it alone (another paper's number
+  does not answer a question about this one).
 
 The papers an answer is about (compared works, the followed-up paper) show up to
 ``answer.focus_paper_tokens`` of their sentences, most abstracts whole; other papers show their
@@ -15,15 +18,17 @@ The papers an answer is about (compared works, the followed-up paper) show up to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..corpus.ids import normalize_title
+from ..corpus.ids import normalize_title, paper_id
 from ..retrieve import RetrievalTrace, SearchFilters
 from ..tokens import count_tokens
 from ..types import Paper, SearchResult
 from .evidence import EvidenceItem, select_evidence
 from .plan import Plan
+from .question import QUOTED
 from .support import SupportScorer
 from .terms import method_names, names_supported
 
@@ -46,6 +51,9 @@ class Evidence:
     must_cover: tuple[int, ...] = ()
     #: Compared works no paper of the corpus could be found for.
     missing_works: tuple[str, ...] = ()
+    #: The answer is about the ``must_cover`` papers alone (a follow-up's papers, the paper a
+    #: fact question names by its title): other papers are not quoted or shown to the model.
+    only_covered: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -117,6 +125,27 @@ def resolve_work(
     return next((h for h in hits if _mentions(work, found.get(h.paper_id), h)), None)
 
 
+# A run of capitalised words, with the short words titles keep lower-case between them
+# ("End-To-End Memory Networks", "Learning Transferable Architectures for Scalable Image Recognition").
+_TITLE_RUN = re.compile(
+    r"[A-Z0-9][\w'’-]*(?:\s+(?:(?:of|for|and|in|on|with|to|the|a|an|via|from|by|at|is|are)\s+)*"
+    r"[A-Z0-9][\w'’-]*)+"
+)
+
+
+def titled_paper(question: str, papers: FetchPapers) -> Paper | None:
+    """The corpus paper whose whole title the question writes, quoted or as a run of
+    capitalised words (the longest such title); ``None`` if it names none."""
+    spans = [next(g for g in m.groups() if g) for m in QUOTED.finditer(question)]
+    for run in _TITLE_RUN.findall(question):
+        words = run.split()
+        spans += [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+    by_id = {paper_id(span): span for span in sorted(set(spans), key=len)}
+    found = papers(list(by_id)) if by_id else {}
+    named = [found[pid] for pid in by_id if pid in found]
+    return max(named, key=lambda p: len(p.title), default=None)
+
+
 def _pair_with_name(
     name: str, results: list[SearchResult], search: Search, papers: FetchPapers,
     filters: SearchFilters, trace: RetrievalTrace,
@@ -159,6 +188,14 @@ def gather(
                 first.append(hit)
     elif plan.kind == "followup" and focus_results:
         first = list(focus_results)
+    elif plan.kind == "fact":
+        named = titled_paper(plan.question, papers)
+        hit = (
+            next((h for h in search(named.title, 5, filters, trace) if h.paper_id == named.id), None)
+            if named
+            else None
+        )
+        first = [hit] if hit else []
     seen = {r.paper_id for r in first}
     ordered = [*first, *[r for r in results if r.paper_id not in seen]][: max(want, len(first))]
     found = papers([r.paper_id for r in ordered])
@@ -180,4 +217,5 @@ def gather(
     for item in focused:
         _show_more(item, focus_tokens)
     must = tuple(e.marker for e in focused)
-    return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing))
+    only = bool(must) and plan.kind in ("followup", "fact")
+    return Evidence(ordered, items, must_cover=must, missing_works=tuple(missing), only_covered=only)

@@ -202,7 +202,7 @@ def _for_each_part(plan: Plan, items: list[EvidenceItem], floor: float) -> list[
 def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> list[Pick]:
     """For a question asking which things were used ("which datasets", "tested on"): the most
     relevant sentence of each answering paper that names such things ("ImageNet-1K, HMDB-51
-    and ERA5"), where its picked sentences name none. The paper is already the answer's, so no
+    and ERA5"), where its picked sentences name fewer. The paper is already the answer's, so no
     floor: the sentence listing the benchmarks often shares few words with the question."""
     if not plan.asks_items:
         return []
@@ -210,13 +210,13 @@ def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> l
     for item in items:
         known = f"{plan.question} {item.title}"
         named = {i: len(item_names(sentence, known)) for i, sentence in enumerate(item.sentences)}
-        if any(p[1] is item and named[p[2]] for p in picks):
-            continue
         # The sentence naming the most things is the one listing them ("on SHD, SSC and GSC"),
-        # not one naming the method's own acronym.
+        # not one naming the method's own acronym or its baseline ("against Global MP").
         naming = [i for i, n in named.items() if n]
-        if naming:
-            i = max(naming, key=lambda i: (named[i], item.relevance[i]))
+        if not naming:
+            continue
+        i = max(naming, key=lambda i: (named[i], item.relevance[i]))
+        if all(named[i] > named[p[2]] for p in picks if p[1] is item):
             out.append((item.relevance[i], item, i))
     return out
 
@@ -301,7 +301,7 @@ def extractive_answer(
         overall = select(plan.question, items, max_sentences=max_sentences, min_relevance=floor)
         others = [p for p in overall if p[1].marker not in must]
         return cover(plan, evidence, quote_picks(_merge(picked, others)))
-    if plan.kind == "followup" and evidence.must_cover:
+    if evidence.only_covered:
         items = evidence.covered
     # An answer about one paper (the one a follow-up asks about) may quote it throughout.
     per_paper = max_sentences if plan.kind == "followup" and len(items) == 1 else MAX_PER_PAPER

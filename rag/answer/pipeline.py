@@ -261,11 +261,12 @@ class AnswerPipeline:
         ``answer.prompt_papers``, within ``answer.evidence_token_budget``.
 
         A follow-up about the conversation's papers is shown those papers only: beside other
-        sources, a small model reads "the second one" as source [2] of the evidence.
+        sources, a small model reads "the second one" as source [2] of the evidence. So is a
+        fact question about a paper it names by its title.
         """
         cfg = self.settings.answer
         must = evidence.covered
-        if plan.kind == "followup" and must:
+        if evidence.only_covered:
             return must
         rest = [e for e in evidence.items if e.marker not in evidence.must_cover]
         shown: list[EvidenceItem] = []

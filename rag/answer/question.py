@@ -219,13 +219,33 @@ _CLAUSE_START = re.compile(r"[;:]\s*|,\s*(?:and|while|whereas|but)\s+|\s+(?:whil
 QUOTED = re.compile(r"(?<!\w)'([^']{4,})'(?!\w)|\"([^\"]{4,})\"|“([^”]{4,})”")
 
 
+def _named_before(answer: str, marker: int) -> str | None:
+    """The paper's name when the answer names it right before its marker, in mid-sentence:
+    "XNect [2] does multi-person 3D capture", "A couple: <title> [1] finds that ...", "...;
+    SpaceTime [2] uses ...": the words since the sentence (or a colon/semicolon) began, when the
+    sentence goes on with the paper's verb after the marker."""
+    pattern = (
+        r"(?:^|[.!?][\"'”)\]]*\s+|[;:]\s+)(?P<name>[^.!?;:\[\]]{2,160}?)\s*\[" + str(marker) + r"\]"
+        r"\s+(?=[a-z])(?!(?:and|or|but|while|whereas)\b)"
+    )
+    match = re.search(pattern, answer)
+    if not match:
+        return None
+    name = re.sub(r"^(?:and|while|whereas|but)\s+", "", match.group("name").strip(" \"'“”"))
+    return name if 0 < len(name.split()) <= 12 else None
+
+
 def cited_claim(answer: str, marker: int) -> str:
-    """What an answer says about the paper cited as ``[marker]``, for finding that paper: the
+    """What an answer says about the paper cited as ``[marker]``, for finding that paper: its
+    name where the answer names it right before the marker (:func:`_named_before`), else the
     title (three or more words) quoted last before the marker ("..., and 'Make Deep Networks
     Shallow Again' [2]"), else the last clause before it ("X does A [1], while Y does B [2]" →
     "Y does B"; "..., and EMoE [2]" → "EMoE"), else the whole segment since the previous marker.
     The segment alone also holds what the clause before said about the previous paper when the
     answer names each paper before its marker."""
+    named = _named_before(answer, marker)
+    if named:
+        return named
     segment = cited_segments(answer).get(marker, "")
     quoted = [next(g for g in m.groups() if g) for m in QUOTED.finditer(segment)]
     # A title has several words; a single quoted word is a term in scare quotes ('neurons').

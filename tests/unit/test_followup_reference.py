@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.question import cited_claim, cited_segments, name_reference, referenced_marker
+from rag.answer.question import (
+    _named_before,
+    cited_claim,
+    cited_segments,
+    name_reference,
+    referenced_marker,
+)
 
 LISTED = (
     "Several do: (1) UniFormer reports Kinetics-400 results [1]; (2) Mamba-ND, which extends Mamba "
@@ -88,3 +94,24 @@ def test_a_quoted_term_is_not_a_title() -> None:
         "network of reviewers [1]; Sorted LLaMA evaluates its sub-models with PandaLM [2]."
     )
     assert cited_claim(answer, 1) == "Wider and Deeper LLM Networks are Fairer LLM Evaluators"
+
+
+def test_a_paper_named_at_the_start_of_its_sentence_is_the_claim() -> None:
+    # Each paper named, then its marker, then what it does: the segment before [2] ends with the
+    # second name but starts with a quote about the first paper.
+    answer = (
+        'OpenPifPaf [1] uses Composite Fields, "making this the first real-time pose detection and '
+        'tracking algorithm". XNect [2] does multi-person 3D motion capture from a single RGB camera.'
+    )
+    assert cited_claim(answer, 2) == "XNect"
+    assert cited_claim(answer, 1) == "OpenPifPaf"
+    listing = (
+        "A couple: Learning General Audio Representations [1] finds that transformers win. The "
+        "complex-valued CNN for echo cancellation [2] proposes a dual mask; and the Linear "
+        "State-Space Layer (LSSL) [3] simulates a linear system."
+    )
+    assert cited_claim(listing, 1) == "Learning General Audio Representations"
+    assert cited_claim(listing, 2) == "The complex-valued CNN for echo cancellation"
+    assert cited_claim(listing, 3) == "the Linear State-Space Layer (LSSL)"
+    # A marker followed by "and ..." is no name's: the earlier rules stay in charge.
+    assert _named_before("Mix-LN mixes layers [1] and LayerNorm Scaling scales them [2].", 1) is None

@@ -333,6 +333,27 @@ def test_a_follow_up_asking_what_it_was_tested_on_quotes_the_sentence_naming_the
     assert "ERA5 weather forecasting" in text
 
 
+PRUNING = (
+    "Is Complexity Required for Neural Network Pruning? A Case Study on Global Magnitude Pruning",
+    "Pruning neural networks has become popular in the last decade. We benchmark these SOTA techniques "
+    "against a naive pruning baseline, namely, Global Magnitude Pruning (Global MP). We showcase our "
+    "findings on various models (WRN-28-8, ResNet-32, ResNet-50, MobileNet-V1 and FastGRNN) and "
+    "multiple datasets (CIFAR-10, ImageNet and HAR-2).",
+)
+
+
+def test_a_sentence_naming_more_of_the_asked_things_joins_one_naming_a_baseline(
+    scorer: SupportScorer,
+) -> None:
+    q = "which network architectures did they benchmark on?"
+    plan = make_plan(q, has_history=True, focus=("p1",))
+    assert plan.asks_items
+    ev = evidence_for(q, scorer, [PRUNING], [(1, 1)], must=(1,))
+    text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=1, floor=0.25))
+    assert "We benchmark these SOTA techniques" in text  # the best sentence names only Global MP
+    assert "WRN-28-8, ResNet-32" in text
+
+
 CURSE = (
     "The Curse of Depth in Large Language Models",
     "In this paper, we introduce the Curse of Depth, a concept that highlights, explains, and addresses "
