@@ -133,13 +133,23 @@ _TITLE_RUN = re.compile(
 )
 
 
+#: Longer runs of capitalised words are not tried as titles (the bundled corpus's longest: 21).
+MAX_TITLE_WORDS = 30
+
+
 def titled_paper(question: str, papers: FetchPapers) -> Paper | None:
     """The corpus paper whose whole title the question writes, quoted or as a run of
-    capitalised words (the longest such title); ``None`` if it names none."""
+    capitalised words, whole or with words cut from its ends; the longest such title; ``None``
+    if it names none."""
     spans = [next(g for g in m.groups() if g) for m in QUOTED.finditer(question)]
     for run in _TITLE_RUN.findall(question):
         words = run.split()
-        spans += [" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 2, len(words) + 1)]
+        n = len(words)
+        # Prefixes, suffixes and the run less a few words at both ends ("Does Pointer Networks
+        # Beat ..."): linear in the run's length, whatever the question.
+        spans += [" ".join(words[:j]) for j in range(2, min(n, MAX_TITLE_WORDS) + 1)]
+        spans += [" ".join(words[i:]) for i in range(max(0, n - MAX_TITLE_WORDS), n - 1)]
+        spans += [" ".join(words[i:j]) for i in range(min(n, 4)) for j in range(max(i + 2, n - 3), n + 1)]
     by_id = {paper_id(span): span for span in sorted(set(spans), key=len)}
     found = papers(list(by_id)) if by_id else {}
     named = [found[pid] for pid in by_id if pid in found]

@@ -36,6 +36,8 @@ def test_a_title_written_in_the_question_names_its_paper() -> None:
     assert titled_paper(q, fetch) == CORPUS[paper_id(MEMN2N[0])]
     quoted = "What does 'neural architecture search with reinforcement learning' reach?"
     assert titled_paper(quoted, fetch) == CORPUS[paper_id(NAS[0])]
+    # A run of capitalised words around the title.
+    assert titled_paper("Does End-To-End Memory Networks Beat LSTMs?", fetch) == CORPUS[paper_id(MEMN2N[0])]
     # Capitalised words that are no title of the corpus ("Penn TreeBank") name nothing.
     assert titled_paper("What perplexity is reported on Penn TreeBank?", fetch) is None
 
