@@ -27,6 +27,8 @@ def _filters(args: argparse.Namespace) -> SearchFilters:
 def format_answer(answer: Answer) -> str:
     """An answer with its reference list, for the terminal."""
     lines = [textwrap.fill(answer.text, 100)]
+    if answer.translated_note:
+        lines.append(f"\n({answer.translated_note})")
     if answer.corrected_note:
         lines.append(f"\n({answer.corrected_note})")
     if answer.notice:

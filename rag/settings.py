@@ -212,6 +212,10 @@ class AnswerSettings(BaseModel):
     #: Replace question words no indexed chunk contains by the closest word the collection uses
     #: ("SpcaeEvo" -> "SpaceEvo"; rag/retrieve/spelling.py); the answer says what was searched for.
     correct_spelling: bool = True
+    #: ``llm`` mode: a question in another language is first translated into English by the
+    #: model, and answered (in English) from the translation (rag/answer/translate.py); off, or in
+    #: ``extractive`` mode, it is searched by the names and English words it contains.
+    translate_questions: bool = True
 
 
 class UISettings(BaseModel):

@@ -235,6 +235,15 @@ class Answer:
     #: Misspelled words of the question and what was searched for instead
     #: (``{"SpcaeEvo": "SpaceEvo"}``; see :mod:`rag.retrieve.spelling`).
     corrections: dict[str, str] = field(default_factory=dict)
+    #: The English question that was answered, when the question was in another language and
+    #: the model translated it (``llm`` mode; see :mod:`rag.answer.translate`).
+    translation: str | None = None
+
+    @property
+    def translated_note(self) -> str | None:
+        """What was searched for, for a translated question ("Translated for the search: ..."),
+        or ``None``."""
+        return f"Translated for the search: {self.translation}" if self.translation else None
 
     @property
     def corrected_note(self) -> str | None:
@@ -293,6 +302,7 @@ class Answer:
             "plan": self.plan,
             "answerability": self.answerability,
             "corrections": self.corrections,
+            "translation": self.translation,
         }
 
 

@@ -398,6 +398,8 @@ def assistant_html(number: int, turn: Turn) -> str:
             f"{status[:1].upper() + status[1:]}…</div>{draft}</div>"
         )
     parts = []
+    if answer.translated_note:
+        parts.append(f'<div class="sch-how" data-translated="true">{esc(answer.translated_note)}</div>')
     if answer.corrected_note:
         parts.append(f'<div class="sch-how" data-corrected="true">{esc(answer.corrected_note)}</div>')
     if answer.notice:

@@ -6,6 +6,8 @@ A question in German, Vietnamese or Chinese still carries what crosses languages
 words ("encoder", "benchmark"). For such a question the pipeline searches and scores sentences
 with that *readable part* only; the rest is noise to an English model (a Chinese sentence embeds
 near unrelated abstracts, and the sentence scorer rates every English sentence low against it).
+In ``llm`` mode the model first translates such a question (:mod:`.translate`); this module is
+what remains without a model (``extractive`` mode, or the model unreachable).
 
 A question is English when most of its letters are Latin and most of its ordinary Latin words
 are English words (pyspellchecker's list, as used by :mod:`rag.retrieve.spelling`).
@@ -49,6 +51,11 @@ def is_english_text(text: str) -> bool:
     return english >= ENGLISH_SHARE * len(words)
 
 
+def english_words(text: str) -> int:
+    """How many ordinary English words ``text`` has (names, acronyms and numbers not counted)."""
+    return sum(1 for w in _WORD.findall(text) if _ordinary(w) and len(w) >= 2 and is_english(w))
+
+
 def _mostly_other_script(text: str) -> bool:
     """Whether most letters of ``text`` are not Latin (Chinese, Japanese, Korean, Russian ...)."""
     return sum(len(w) for w in _WORD.findall(text)) < 0.5 * len(_LETTER.findall(text))
@@ -70,6 +77,12 @@ def readable_part(text: str) -> str:
         return " ".join(dict.fromkeys(words))
     kept = [w for w in words if _name_like(w) or (w.isalpha() and len(w) >= _MIN_ENGLISH and is_english(w))]
     return " ".join(dict.fromkeys(kept))
+
+
+def name_words(text: str) -> list[str]:
+    """The names, acronyms and numbers of ``text`` written in Latin letters or digits, in their
+    order ("DMT-JEPA", "Kolmogorov-Arnold", "2"): what a translation of it must keep as is."""
+    return list(dict.fromkeys(w for w in _WORD.findall(text) if _name_like(w)))
 
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b")

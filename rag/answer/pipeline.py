@@ -44,6 +44,7 @@ from .question import (
     rule_based_standalone,
 )
 from .support import SentenceEmbedder, SupportScorer
+from .translate import translate
 from .verify import SUPPORT_THRESHOLD, Verified, verify_llm
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class _Run:
     answerability: Answerability | None = None
     #: Spelling fixes applied before planning (``{"SpcaeEvo": "SpaceEvo"}``).
     corrections: dict[str, str] = field(default_factory=dict)
+    #: The English question the pipeline answered, for a question in another language.
+    translation: str | None = None
 
 
 def _history(history: Sequence[Mapping[str, Any]] | None) -> list[Message]:
@@ -174,17 +177,30 @@ class AnswerPipeline:
         found = (pattern.search(f"{p.title} {p.abstract}") for p in papers.values())
         return next((m.group(0) for m in found if m), None)
 
+    def translate(self, question: str) -> str | None:
+        """``question`` (not English) in English, by the model (:mod:`.translate`); ``None``
+        when the model is unreachable or its reply is not a usable translation."""
+        try:
+            english = translate(self.llm, question)
+        except LLMError as exc:
+            log.warning("could not translate the question (%s); searching its readable part", exc)
+            return None
+        if english is None:
+            log.info("the model's translation was not usable; searching the question's readable part")
+        return english
+
     # -- stages ----------------------------------------------------------------------------
     def _plan(
-        self, question: str, turns: list[Message], filters: SearchFilters
+        self, question: str, turns: list[Message], filters: SearchFilters, english: str | None = None
     ) -> tuple[_Run, list[SearchResult]]:
-        """Stage 1: the plan (of the question with its spelling corrected, see :meth:`correct`;
-        the answer keeps the user's words); for a follow-up also the papers the conversation
-        is about."""
-        fixed = self.correct(question)
+        """Stage 1: the plan (of the question with its spelling corrected, see :meth:`correct`,
+        or of its translation ``english``; the answer keeps the user's words); for a follow-up
+        also the papers the conversation is about."""
+        fixed = self.correct(english or question)
         run, focus = self._plan_corrected(fixed.text, turns, filters)
         run.question = question
         run.corrections = fixed.changes
+        run.translation = english
         return run, focus
 
     def _plan_corrected(
@@ -339,6 +355,7 @@ class AnswerPipeline:
             "notice": notice,
             "answerability": run.answerability.to_dict() if run.answerability else None,
             "corrections": dict(run.corrections),
+            "translation": run.translation,
         }
         if not sentences or evidence is None:
             closest = "; ".join(r.title for r in results[:3] if r.title)
@@ -373,11 +390,23 @@ class AnswerPipeline:
         turns = _history(history)
         requested: AnswerMode = mode or cfg.mode
 
+        # 0. a question in another language: the model translates it (llm mode only: the
+        # extractive mode makes no model call)
+        english: str | None = None
+        translated_in = 0.0
+        if requested == "llm" and cfg.translate_questions and not is_english_text(question):
+            yield StatusEvent("translating the question")
+            clock = time.perf_counter()
+            english = self.translate(question)
+            translated_in = time.perf_counter() - clock
+
         # 1. plan
         clock = time.perf_counter()
-        run, focus = self._plan(question, turns, filters)
+        run, focus = self._plan(question, turns, filters, english)
         plan = run.plan
         run.timings["plan"] = time.perf_counter() - clock
+        if translated_in:
+            run.timings["translate"] = translated_in
 
         # 2. gather evidence, and decide whether it answers the question
         yield StatusEvent("searching the papers")

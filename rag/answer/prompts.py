@@ -24,6 +24,7 @@ PROMPT_INPUTS: dict[str, frozenset[str]] = {
     "guidance_quantity": frozenset(),
     "guidance_compare": frozenset({"works"}),
     "guidance_parts": frozenset({"count", "parts"}),
+    "translate": frozenset({"question"}),
 }
 
 

@@ -99,6 +99,12 @@ _INSTRUCTION = re.compile(
             r"\s+(?:a|an|if)\b",
             r"\b(?:stay|remain|staying)\s+in\s+character\b|\brole-?play(?:ing)?\s+as\b",
             r"^\W*you(?:'re|\s+are)\s+(?:now\s+)?(?:a|an|my)\s",
+            # Creative writing: "Write me a poem about ...", "compose a haiku on ..." asks for
+            # text the papers cannot support, whatever its topic.
+            _FILLER + r"(?:write|compose|create|generate|make|give\s+me)\s+(?:me\s+|us\s+)?"
+            r"(?:a|an|some|one|two|three|\d+)?\s*(?:[\w-]+\s+){0,3}?"
+            r"(?:poems?|poetry|songs?|lyrics|raps?|stor(?:y|ies)|limericks?|haikus?|sonnets?|jokes?"
+            r"|ballads?|odes?|verses?|fairy\s+tales?)\b",
         ]
     ),
     re.IGNORECASE,

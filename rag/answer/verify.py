@@ -2,7 +2,8 @@
 
 1. Citations (:func:`citations.check_citations`): every sentence must be supported by a source
    it cites (or is attributed to); numbers and method names must occur in that source.
-2. The plan: a quantity question whose checked answer states no number is *repaired* from the
+2. The plan: a sentence naming a work the question names must cite a paper that mentions it;
+   a quantity question whose checked answer states no number is *repaired* from the
    verified source sentence that holds the asked quantity (:func:`extractive.extract`); a
    comparison that leaves a compared work uncited gets that work's best sentence added.
 3. A refusal (``NOT_IN_CORPUS``) or nothing surviving the check means abstention, unless the
@@ -22,7 +23,15 @@ from .plan import Plan
 from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
-from .terms import bare_numbers, content_terms, measure_terms, names_supported, singular
+from .terms import (
+    bare_numbers,
+    content_terms,
+    measure_terms,
+    method_names,
+    names_found,
+    names_supported,
+    singular,
+)
 
 SUPPORT_THRESHOLD = 0.45
 _REFUSAL = re.compile(
@@ -100,6 +109,8 @@ def verify_llm(
             return None
         return Verified(tuple(cover(plan, evidence, picked)), "extractive", flagged, reason, (), refused)
 
+    sentences, dropped = _cite_the_named_work(plan, evidence, sentences)
+    flagged = (*flagged, *dropped)
     if plan.quantity:
         sentences, dropped = _about_the_asked_quantity(plan, evidence, sentences)
         flagged = (*flagged, *dropped)
@@ -129,6 +140,30 @@ def verify_llm(
     if len(covered) > len(sentences):
         repairs = (*repairs, "added_compared_work")
     return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
+
+
+def _cite_the_named_work(
+    plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]
+) -> tuple[list[CheckedSentence], tuple[str, ...]]:
+    """Keep the sentences that, where they name a work the question names, cite a paper that
+    mentions it. The citation check needs only one of a sentence's names in its source, so
+    "DMT-JEPA was evaluated on LLMEval^2 [1]" passed with [1] an LLM-evaluator paper that names
+    LLMEval^2 but not DMT-JEPA: the model had put another paper's content on the asked method.
+    A sentence naming several asked works ("B, unlike A, ...") needs one of them in its source."""
+    asked = method_names(plan.question)
+    if not asked:
+        return sentences, ()
+    by_marker = {e.marker: e for e in evidence.items}
+    kept: list[CheckedSentence] = []
+    dropped: list[str] = []
+    for sentence in sentences:
+        named = names_found(tuple(asked), sentence.text)
+        items = [by_marker[m] for m in sentence.markers if m in by_marker]
+        if named and items and not any(names_found(tuple(named), f"{e.title} {e.abstract}") for e in items):
+            dropped.append(sentence.text)
+        else:
+            kept.append(sentence)
+    return kept, tuple(dropped)
 
 
 def _about_the_asked_quantity(

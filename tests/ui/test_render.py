@@ -252,6 +252,7 @@ def test_html_in_titles_abstracts_answers_and_questions_is_escaped() -> None:
         citations=[Citation(1, AEC_ID, f"Title {EVIL}", AEC_QUOTE, 0.03)],
         notice=f"Notice {EVIL}",
         flagged=[f"Flagged {EVIL}"],
+        translation=f"Translated {EVIL}?",
     )
     turns = [Turn(question=answer.question, answer=answer, papers={AEC_ID: paper})]
     html = render.transcript(turns) + render.sources_panel(turns)
@@ -351,6 +352,14 @@ def test_notice_and_flagged_sentences_are_visible() -> None:
     assert '<div class="sch-notice" role="status"><strong>Note:</strong> The language model was' in page
     assert "1 unsupported sentence removed" in page and "An unsupported claim." in page
     assert "extractive (fallback)" in page
+
+
+def test_translated_question_is_shown() -> None:
+    answer = _answer(question="Qu'est-ce que Mix-LN ?", translation="What is Mix-LN?")
+    page = render.transcript([_done(answer)])
+    note = "Translated for the search: What is Mix-LN?"
+    assert f'<div class="sch-how" data-translated="true">{note}</div>' in page
+    assert "data-translated" not in render.transcript([_done(_answer())])
 
 
 def test_pending_turn_shows_progress_and_the_draft() -> None:

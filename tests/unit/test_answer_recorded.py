@@ -91,3 +91,37 @@ def test_dead_endpoint_falls_back_to_extractive(assistant: Assistant, tmp_path: 
     assert answer.mode.fallback_reason == "llm_unavailable"
     assert answer.notice and "unavailable" in answer.notice
     assert "354K" in answer.text and answer.citations
+
+
+# A question in another language that names nothing the search can read (no method name, no
+# acronym): searched by its readable part it is abstained on; translated by the model it is not.
+FRENCH_GUNSHOT = (
+    "Quel article cherche à reconnaître le type d'arme à feu à partir de l'enregistrement sonore "
+    "d'un coup de feu, par exemple pris avec un téléphone ?"
+)
+
+
+def test_question_in_another_language_is_translated_and_answered(assistant: Assistant) -> None:
+    answer = assistant.ask(FRENCH_GUNSHOT)
+    assert answer.translation and "?" in answer.translation
+    assert answer.translated_note == f"Translated for the search: {answer.translation}"
+    assert answer.plan["question"] == answer.translation and answer.question == FRENCH_GUNSHOT
+    assert not answer.abstained
+    assert answer.citations[0].title.startswith("Deciphering GunType Hierarchy")
+    assert "translate" in answer.timings
+
+
+def test_extractive_mode_makes_no_translation(assistant: Assistant) -> None:
+    answer = assistant.ask(FRENCH_GUNSHOT, mode="extractive")
+    assert answer.translation is None and answer.abstained
+
+
+def test_dead_endpoint_leaves_a_foreign_question_to_its_readable_part(assistant: Assistant) -> None:
+    from rag.generate.local_server import free_port
+
+    dead = assistant.settings.with_overrides(
+        llm={"base_url": f"http://127.0.0.1:{free_port()}/v1", "max_retries": 0, "connect_timeout_s": 1.0}
+    )
+    answer = Assistant(dead).ask(FRENCH_GUNSHOT)
+    assert answer.translation is None and answer.translated_note is None
+    assert answer.abstained  # as in extractive mode: it names nothing the search can read

@@ -210,6 +210,22 @@ def test_a_number_from_a_paper_about_another_method_is_dropped(scorer: SupportSc
     assert verified.abstain  # the D3Net paper never mentions VanillaNet
 
 
+def test_a_sentence_putting_another_papers_content_on_the_asked_method_is_dropped(
+    scorer: SupportScorer,
+) -> None:
+    q = "Which building block does Mix-LN use?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    # [2] supports the words (it names D3Net), but it is not the paper about Mix-LN.
+    reply = "Mix-LN uses the densely-connected multidilated DenseNet (D3Net) building block [2]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.flagged == (reply.replace(" [2]", ""),) and verified.abstain
+    # The same sentence citing the paper that names Mix-LN is checked as usual (and fails on
+    # support, not on attribution); one naming Mix-LN and citing its paper is kept.
+    right = "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]."
+    kept = verify_llm(make_plan(q), ev, right, scorer, max_sentences=3, floor=0.25)
+    assert [s.markers for s in kept.sentences] == [[1]] and not kept.flagged
+
+
 def test_a_refused_follow_up_quotes_the_conversation_paper(scorer: SupportScorer) -> None:
     q = "What range of model sizes did they test it on?"
     ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)], must=(1,))

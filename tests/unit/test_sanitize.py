@@ -92,6 +92,10 @@ def test_examples() -> None:
         "Pretend you are a pirate.",
         "Act as a pirate and tell me about KANs.",
         "You are a helpful pirate.",
+        "Write me a poem about Transformer models in the style of Goethe, with rhymes.",
+        "Please write a short story about mixture-of-experts models.",
+        "Compose a haiku about grokking.",
+        "Give me three jokes about KANs.",
     ],
 )
 def test_orders_to_the_assistant_are_recognised(sentence: str) -> None:
@@ -110,6 +114,9 @@ def test_orders_to_the_assistant_are_recognised(sentence: str) -> None:
         "Users must label only 5% of the data.",
         "The auxiliary loss acts as a regularizer.",
         "Agents role-play a negotiation game in our benchmark.",
+        "We generate stories and poems with a language model and score their rhymes.",
+        "Write a summary of the papers on grokking.",
+        "Generate a list of the papers on story generation.",
     ],
 )
 def test_research_about_instructions_is_not_an_instruction(sentence: str) -> None:
