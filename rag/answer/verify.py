@@ -157,9 +157,9 @@ def _cite_the_named_work(
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
     for sentence in sentences:
-        named = names_found(tuple(asked), sentence.text)
+        named = names_found(asked, sentence.text)
         items = [by_marker[m] for m in sentence.markers if m in by_marker]
-        if named and items and not any(names_found(tuple(named), f"{e.title} {e.abstract}") for e in items):
+        if named and items and not any(names_found(named, f"{e.title} {e.abstract}") for e in items):
             dropped.append(sentence.text)
         else:
             kept.append(sentence)
