@@ -176,12 +176,17 @@ def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSen
     return [s for e in listed for s in _identify(e, plan.question)]
 
 
-def _for_each_part(plan: Plan, items: list[EvidenceItem], floor: float) -> list[Pick]:
+def _for_each_part(
+    plan: Plan, items: list[EvidenceItem], floor: float, skip: frozenset[int] = frozenset()
+) -> list[Pick]:
     """For a question that asks several things (``plan.parts``): the best sentence of ``items``
-    for each part, so that "what accuracy ..., and what latency ...?" gets both numbers."""
+    for each part, so that "what accuracy ..., and what latency ...?" gets both numbers; the
+    parts numbered in ``skip`` are answered already."""
     out: list[Pick] = []
     by_marker = {e.marker: e for e in items}
     for j, part in enumerate(plan.parts):
+        if j in skip:
+            continue
         scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
         if asks_for_reported_results(part):
             # "what headline results do they report": each paper's sentence stating numbers that
@@ -314,9 +319,21 @@ def extractive_answer(
         # words better ("... applied to Vision Transformers" quotes ViT papers, not the KAN
         # attention paper): the answer starts with the paper the question is about.
         picks = [_best_pick(top), *picks]
-    if picks and plan.parts:
-        # Each part is answered from the papers the answer quotes.
-        picks = _merge(picks, _for_each_part(plan, _answering(picks, items), floor))
+    if plan.parts and (picks or (plan.kind == "followup" and items)):
+        # Each part is answered from the papers the answer quotes. A follow-up's papers are
+        # known even when no sentence answers the whole question ("What do they mean by X, and
+        # how much faster was their model?"): its paper's best sentence leads, as below, and
+        # each part is answered from them however few words the part shares with its sentence
+        # (as a compared work's parts are, :func:`_work_picks`).
+        part_items = _answering(picks, items) if picks else items
+        skip: frozenset[int] = frozenset()
+        if not picks:
+            picks = [_best_pick(items[0])]
+            _, lead, i = picks[0]
+            # A part the leading sentence answers too needs no other sentence.
+            skip = frozenset(j for j, rel in enumerate(lead.part_relevance) if rel[i] >= floor)
+        known = plan.kind == "followup" and evidence.only_covered
+        picks = _merge(picks, _for_each_part(plan, part_items, 0.0 if known else floor, skip))
     if picks and plan.defines:
         picks = _merge(_defining(plan, _answering(picks, items)), picks)
     if plan.asks_items and (picks or plan.kind == "followup"):

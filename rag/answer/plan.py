@@ -38,8 +38,9 @@ _COMPARE = re.compile(
     r"|what shared|(?:they|both|each) share|share(?=\s*\?))\b",
     re.IGNORECASE,
 )
-_DOCS = r"(papers|works|studies|articles|publications|preprints|theses)"
-_PLURAL = r"(papers|works|studies|articles|publications|preprints|theses|approaches|methods)"
+# The corpus is a collection of abstracts: "Which abstracts deal with grokking?" asks for papers.
+_DOCS = r"(papers|works|studies|articles|publications|preprints|theses|abstracts)"
+_PLURAL = r"(papers|works|studies|articles|publications|preprints|theses|abstracts|approaches|methods)"
 # "Which papers ...", "list the works ...": unambiguous requests for several papers.
 _LIST = re.compile(
     rf"\b(which|what|list|name|find|any|all|are there|show)\b[^?]{{0,60}}\b{_DOCS}\b|^\s*list\b"
@@ -68,7 +69,7 @@ _LIST_WEAK = re.compile(
 )
 _SINGULAR = r"(paper|work|study|article|publication|preprint|thesis|dissertation)"
 # "Which work ...": the question is about finding one paper, even if it mentions a quantity.
-_LOOKUP_START = re.compile(rf"^\W*(which|what)\s+{_SINGULAR}\b", re.IGNORECASE)
+_LOOKUP_START = re.compile(rf"^\W*(which|what)\s+(?:{_SINGULAR}|abstract)\b", re.IGNORECASE)
 # "And what does ...", "What about ...": a follow-up without a pronoun.
 _CONTINUES = re.compile(r"^\W*(and|also|then|what about|how about|and what|and how)\b", re.IGNORECASE)
 # "compared with the SVM baseline": a participle inside a fact question, not a comparison request.

@@ -115,7 +115,9 @@ def quantity_target(question: str) -> frozenset[str]:
 # question goes on to ask a second thing.
 _NEXT_PART = re.compile(
     r",?\s+(?:and|plus|as well as)\s+(?=(?:(?:by|at|on|in|for|with|over|across|under|from|against|to|through)"
-    r"\s+)?(?:what|which|how)\b|(?:where|when|who|whose)\b)",
+    r"\s+)?(?:what|which|how)\b|(?:where|when|who|whose)\b"
+    # "..., and did it help on any published model?": a yes/no question about the same subject.
+    r"|(?:does|did|do|is|are|was|were|has|have|can|could)\s+(?:it|they|this|that|these|those|each|either|both)\b)",
     re.IGNORECASE,
 )
 _ASKING = re.compile(

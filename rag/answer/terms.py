@@ -34,6 +34,13 @@ _STOP = frozenset(STOPWORDS_EN) | {
     "new",
     "novel",
     "work",
+    # Words naming the collection's documents: "Which works / abstracts ..." asks for papers;
+    # nearly every abstract says "In this work" or "Previous works".
+    "works",
+    "abstracts",
+    "articles",
+    "publications",
+    "preprints",
     "how",
     "many",
     "much",

@@ -52,6 +52,10 @@ from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_in
         ("Anything in here about hypernetworks?", "list"),
         ("Show all work that proposes a new normalization layer.", "list"),
         ("Anything on state-space models in the corpus?", "list"),
+        # The corpus is abstracts: asking for abstracts asks for papers.
+        ("Which abstracts deal with grokking?", "list"),
+        ("Which abstract describes a gunshot classifier?", "lookup"),
+        ("Which method uses abstract syntax trees?", "lookup"),
         # One work set against the work it builds on, or two works that "sound identical".
         ("What does Sorted LLaMA add on top of the original SortedNet approach?", "compare"),
         ("How does LeJEPA improve on I-JEPA?", "compare"),

@@ -450,3 +450,26 @@ def test_a_what_is_question_quotes_the_sentence_introducing_the_name(scorer: Sup
     ev = evidence_for(q, scorer, [LEJEPA], [(1, 1)])
     picked = extractive_answer(plan, ev, max_sentences=1, floor=0.0)
     assert "Sketched Isotropic Gaussian Regularization" in picked[0].text
+
+
+ARCHGYM = (
+    "ArchGym: An Open-Source Gymnasium for Machine Learning Assisted Architecture Design",
+    "To mitigate these challenges, we introduce ArchGym, an open-source gym that connects search "
+    "algorithms to architecture simulators. We coin the term hyperparameter lottery to describe the "
+    "chance for a search algorithm to find an optimal design provided meticulously selected "
+    "hyperparameters. As a case study, we show this advantage by developing a proxy cost model with an "
+    "RMSE of 0.61% that offers a 2,000-fold reduction in simulation time.",
+)
+
+
+def test_a_follow_up_asking_two_things_of_its_paper_gets_both_though_no_sentence_answers_both(
+    scorer: SupportScorer,
+) -> None:
+    q = "What do they mean by the 'hyperparameter lottery', and how much faster was their proxy cost model?"
+    plan = make_plan(q, has_history=True, focus=("p1",))
+    assert len(plan.parts) == 2
+    items = evidence_items(q, scorer, [ARCHGYM], [(1, 1)], parts=plan.parts)
+    ev = Evidence([i.result for i in items], items, must_cover=(1,), only_covered=True)
+    # No sentence states both the term and the speed-up: each part is answered from the paper.
+    text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=2, floor=0.9))
+    assert "hyperparameter lottery" in text and "2,000-fold" in text

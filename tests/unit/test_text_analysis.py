@@ -173,6 +173,13 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
             ("How do they describe their embedding model", "what do they test on"),
         ),
         ("What does it do, and how?", ()),
+        # A yes/no question about the same subject is a part too.
+        (
+            "What baseline did the first one compare against, and did it help on any published model?",
+            ("What baseline did the first one compare against", "did it help on any published model"),
+        ),
+        ("What is X-LoRA and is it faster?", ("What is X-LoRA", "is it faster")),
+        ("Is there a paper on Mamba and on SSMs?", ()),
     ],
 )
 def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
