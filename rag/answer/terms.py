@@ -207,8 +207,14 @@ def names_supported(claim: str, evidence: str, *, require_all: bool = False) -> 
     return len(found) == len(names) if require_all else bool(found)
 
 
+#: Nicknames of generic model families that are written like names ("ConvNet"), and the words
+#: an abstract uses for the family instead ("convolutional neural network", "CNN").
+GENERIC_NAMES: dict[str, tuple[str, ...]] = {"convnet": ("convolutional", "cnn")}
+
+
 def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
-    """Which of the (lower-cased) method ``names`` the evidence mentions (a near-spelling counts)."""
+    """Which of the (lower-cased) method ``names`` the evidence mentions (a near-spelling counts,
+    and a generic family's nickname is found under its usual words: :data:`GENERIC_NAMES`)."""
     haystack = evidence.lower()
     words = {w.lower() for w in _NAME.findall(evidence)}
     return {
@@ -216,7 +222,10 @@ def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
         for name in names
         for form in _name_forms(name)
         # "Spikformer-V2" is also written "Spikformer V2".
-        if form in haystack or form.replace("-", " ") in haystack or _close(form, words)
+        if form in haystack
+        or form.replace("-", " ") in haystack
+        or _close(form, words)
+        or any(word in haystack for word in GENERIC_NAMES.get(form, ()))
     }
 
 

@@ -150,6 +150,17 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
     assert names_found(("imagenet-100", "llama-2-7b"), text) == {"imagenet-100", "llama-2-7b"}
 
 
+def test_a_generic_family_nickname_is_found_under_its_usual_words() -> None:
+    from rag.answer.terms import names_found, names_supported
+
+    title = "Multi-digit Number Recognition from Street View Imagery using Deep Convolutional Neural Networks"
+    assert names_found(("convnet", "convnets"), title) == {"convnet", "convnets"}
+    assert names_found(("convnet",), "A CNN reads the digits.") == {"convnet"}
+    assert names_supported("How accurate is the deep ConvNet?", title, require_all=True)
+    # Only the family's nickname: a named model still has to be there.
+    assert names_found(("convnext",), title) == set()
+
+
 @pytest.mark.parametrize(
     ("question", "parts"),
     [
