@@ -32,9 +32,10 @@ def evidence_for(
     papers: list[tuple[str, str]],
     ranks: list[tuple[int, int]],
     must: tuple[int, ...] = (),
+    only_covered: bool = False,
 ) -> Evidence:
     items = evidence_items(question, scorer, papers, ranks, parts=make_plan(question).parts)
-    return Evidence([i.result for i in items], items, must_cover=must)
+    return Evidence([i.result for i in items], items, must_cover=must, only_covered=only_covered)
 
 
 def test_confident_lookup_names_one_paper_with_its_contribution(scorer: SupportScorer) -> None:
@@ -468,8 +469,8 @@ def test_a_follow_up_asking_two_things_of_its_paper_gets_both_though_no_sentence
     q = "What do they mean by the 'hyperparameter lottery', and how much faster was their proxy cost model?"
     plan = make_plan(q, has_history=True, focus=("p1",))
     assert len(plan.parts) == 2
-    items = evidence_items(q, scorer, [ARCHGYM], [(1, 1)], parts=plan.parts)
-    ev = Evidence([i.result for i in items], items, must_cover=(1,), only_covered=True)
+    ev = evidence_for(q, scorer, [ARCHGYM], [(1, 1)], must=(1,), only_covered=True)
+    assert ev.items[0].part_relevance and len(ev.items[0].part_relevance) == len(plan.parts)
     # No sentence states both the term and the speed-up: each part is answered from the paper.
     text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=2, floor=0.9))
     assert "hyperparameter lottery" in text and "2,000-fold" in text
