@@ -89,7 +89,7 @@ def select_evidence(
 ) -> list[EvidenceItem]:
     """Number the papers (in retrieval order) and pick their best sentences for ``question``
     (each sentence scored by its better match to ``question`` or to ``also``, when given: the
-    readable part of a question in another language).
+    readable part of a question in another language, a list question's topic).
 
     Papers are added while the evidence fits in ``token_budget`` cl100k tokens. Each sentence is
     also scored against each of the question's ``parts`` (:attr:`EvidenceItem.part_relevance`).

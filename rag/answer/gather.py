@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from ..corpus.ids import normalize_title, paper_id
 from ..retrieve import RetrievalTrace, SearchFilters
+from ..retrieve.query import lexical_query
 from ..tokens import count_tokens
 from ..types import Paper, SearchResult
 from .evidence import EvidenceItem, select_evidence
@@ -213,6 +214,10 @@ def gather(
     budget = token_budget * 4 if plan.kind == "list" else token_budget
     # Sentences are scored against the question itself: for a follow-up the query also carries
     # the paper's title, which would favour sentences that merely restate the title.
+    # A list question's sentences are also scored by its topic alone: "Which papers in the
+    # collection study grokking?" asks about grokking, and a paper saying "grokking" once in a
+    # long sentence would fail the floor against the whole question
+    # (:func:`~..retrieve.query.lexical_query`).
     items = select_evidence(
         plan.question,
         ordered,
@@ -220,7 +225,7 @@ def gather(
         scorer,
         sentences_per_paper=sentences_per_paper,
         token_budget=budget,
-        also=plan.readable,
+        also=lexical_query(plan.readable) if plan.kind == "list" else plan.readable,
         parts=plan.parts,
     )
     focused = [e for e in items if e.paper_id in seen]

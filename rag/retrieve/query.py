@@ -7,9 +7,11 @@ the lexical query; a query with no other indexed term is kept as it is. Dense re
 whole question (the embedding model weighs words in context).
 
 The answer pipeline applies it to questions its plan reads as list requests ("What papers look
-at X?", "Anything in here about X?"), where the frame is certain. ``Assistant.search`` matches
-the query as given: on the eval's questions of every kind, stripping these words everywhere
-raised dev nDCG@10 and lowered held-out nDCG@10 slightly (0.951 -> 0.948).
+at X?", "Anything in here about X?"), where the frame is certain, and scores their evidence
+sentences against the same topic (a paper saying "a study of gunshots" does not answer "which
+papers study grokking?"). ``Assistant.search`` matches the query as given: on the eval's
+questions of every kind, stripping these words everywhere raised dev nDCG@10 and lowered
+held-out nDCG@10 slightly (0.951 -> 0.948).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import re
 from ..index.lexical.analysis import terms
 
 #: Words naming the documents or the collection, and verbs of asking/showing ("look at",
-#: "anything in here about", "list the work that ...", "abstracts that mention ...").
+#: "anything in here about", "list the work that ...", "abstracts that mention ...", "papers
+#: that study ...", "abstracts that deal with ...").
 FRAME_WORDS = frozenset(
     {
         *("paper", "papers", "work", "works", "abstract", "abstracts", "article", "articles"),
         *("publication", "publications", "preprint", "preprints", "corpus", "collection", "library"),
         *("anything", "something", "everything", "here", "look", "looks", "looking", "list", "show"),
         *("mention", "mentions", "discuss", "discusses"),
+        *("study", "studies", "studied", "studying", "deal", "deals", "dealing"),
     }
 )
 _WORD = re.compile(r"[\w'-]+|[^\w\s]+")

@@ -17,6 +17,9 @@ from rag.retrieve.query import FRAME_WORDS, lexical_query
             "List the work that searches architecture and quantization together.",
             "the that searches architecture and quantization together .",
         ),
+        # Verbs of the frame: "papers that study X", "abstracts that deal with X".
+        ("Which papers in the collection study grokking?", "Which in the grokking ?"),
+        ("which abstracts deal with grokking?", "which with grokking ?"),
         # Only frame words: the query is kept whole (a search for "papers" still finds something).
         ("papers", "papers"),
         ("List the papers.", "List the papers."),

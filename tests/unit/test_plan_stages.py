@@ -474,3 +474,35 @@ def test_a_follow_up_asking_two_things_of_its_paper_gets_both_though_no_sentence
     # No sentence states both the term and the speed-up: each part is answered from the paper.
     text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=2, floor=0.9))
     assert "hyperparameter lottery" in text and "2,000-fold" in text
+
+
+def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None:
+    # "Which papers in the collection study grokking?" asks about grokking: a paper that says
+    # "grokking" once, in a long sentence about something else, passes the floor and is listed.
+    from rag.answer.gather import gather
+    from rag.retrieve import RetrievalTrace, SearchFilters
+    from rag.types import Paper, SearchResult
+
+    papers = {
+        "p1": Paper("p1", "Learning words in groups: fusion algebras and tensor ranks",
+                    "We show that a two-layer network can learn an arbitrary word operation in any "
+                    "finite group, provided sufficient width is available, and exhibits grokking while "
+                    "doing so. We reframe the problem as a tensor decomposition."),
+        "p2": Paper("p2", "Deciphering gun types through acoustic analysis",
+                    "We curate 3459 gunshot recordings. We compare support vector machines with a CNN."),
+    }  # fmt: skip
+    results = [SearchResult(pid, p.title, 1.0) for pid, p in papers.items()]
+    q = "Which papers in the collection study grokking?"
+    plan = make_plan(q)
+    assert plan.kind == "list"
+    whole = evidence_items(q, scorer, [(p.title, p.abstract) for p in papers.values()], [(1, 1), (2, 2)])
+    assert whole[0].best_relevance < 0.25  # against the whole question: below the floor
+    evidence = gather(
+        plan, q, k=2, filters=SearchFilters(), search=lambda *_: results[:],
+        papers=lambda ids: {i: papers[i] for i in ids}, scorer=scorer,
+        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(), focus_tokens=320,
+    )  # fmt: skip
+    best = {e.paper_id: e.best_relevance for e in evidence.items}
+    assert best["p1"] >= 0.25 > best["p2"]
+    listed = {m for s in list_answer(plan, evidence, 0.25) for m in s.markers}
+    assert listed == {e.marker for e in evidence.items if e.paper_id == "p1"}
