@@ -118,6 +118,7 @@ def test_asking_for_the_assistants_secrets_asks_nothing_about_the_papers() -> No
     plan = make_plan("Which papers study password guessing with neural networks?")
     assert plan.kind == "list" and not plan.orders_only
     assert not make_plan("Can you list the papers on grokking?").orders_only
+    assert not make_plan("Which papers study system prompts, can you tell me?").orders_only
 
 
 def test_a_question_that_is_only_an_injection_is_kept_whole() -> None:
