@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.gather import Evidence
+from rag.answer.gather import Evidence, Search, gather
 from rag.answer.generate import extractive_answer, list_answer, lookup_answer
 from rag.answer.plan import make_plan
 from rag.answer.support import SentenceEmbedder, SupportScorer
 from rag.answer.verify import verify_llm
 from rag.embeddings import LocalSentenceEmbedding
+from rag.retrieve import RetrievalTrace, SearchFilters
+from rag.types import Paper, SearchResult
 from tests.unit.test_citations import AEC, MIXLN, evidence_items
 
 LNS = (
@@ -36,6 +38,17 @@ def evidence_for(
 ) -> Evidence:
     items = evidence_items(question, scorer, papers, ranks, parts=make_plan(question).parts)
     return Evidence([i.result for i in items], items, must_cover=must, only_covered=only_covered)
+
+
+def gathered(
+    question: str, scorer: SupportScorer, papers: dict[str, Paper], search: Search, k: int
+) -> Evidence:
+    """The gather stage run on ``papers`` (by id), retrieved by ``search``."""
+    return gather(
+        make_plan(question), question, k=k, filters=SearchFilters(), search=search,
+        papers=lambda ids: {i: papers[i] for i in ids if i in papers}, scorer=scorer,
+        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(), focus_tokens=320,
+    )  # fmt: skip
 
 
 def test_confident_lookup_names_one_paper_with_its_contribution(scorer: SupportScorer) -> None:
@@ -277,10 +290,6 @@ def test_a_relative_quantity_quotes_the_ratio(scorer: SupportScorer) -> None:
 def test_compared_papers_are_shown_whole_others_by_their_best_sentences(scorer: SupportScorer) -> None:
     # The sentence with the answer ("a reinforcement learning based controller") shares no word
     # with the question: the model must see it, so a compared work's abstract is shown whole.
-    from rag.answer.gather import gather
-    from rag.retrieve import RetrievalTrace, SearchFilters
-    from rag.types import Paper, SearchResult
-
     papers = {
         "p1": Paper("p1", "Auto-GNN: Neural Architecture Search of Graph Neural Networks",
                     "Graph neural networks work on graphs. We propose Auto-GNN to find GNN architectures. "
@@ -302,11 +311,7 @@ def test_compared_papers_are_shown_whole_others_by_their_best_sentences(scorer: 
         return [results["p3"], results["p1"], results["p2"]][:n]
 
     q = "Auto-GNN vs. EGNAS: what search strategy does each use?"
-    evidence = gather(
-        make_plan(q), q, k=3, filters=SearchFilters(), search=search,
-        papers=lambda ids: {i: papers[i] for i in ids if i in papers}, scorer=scorer,
-        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(), focus_tokens=320,
-    )  # fmt: skip
+    evidence = gathered(q, scorer, papers, search, k=3)
     shown = {e.paper_id: e for e in evidence.items}
     assert {e.paper_id for e in evidence.items if e.marker in evidence.must_cover} == {"p1", "p2"}
     assert all(shown[p].selected == list(range(len(shown[p].sentences))) for p in ("p1", "p2"))
@@ -479,10 +484,6 @@ def test_a_follow_up_asking_two_things_of_its_paper_gets_both_though_no_sentence
 def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None:
     # "Which papers in the collection study grokking?" asks about grokking: a paper that says
     # "grokking" once, in a long sentence about something else, passes the floor and is listed.
-    from rag.answer.gather import gather
-    from rag.retrieve import RetrievalTrace, SearchFilters
-    from rag.types import Paper, SearchResult
-
     papers = {
         "p1": Paper("p1", "Learning words in groups: fusion algebras and tensor ranks",
                     "We show that a two-layer network can learn an arbitrary word operation in any "
@@ -497,11 +498,7 @@ def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None
     assert plan.kind == "list"
     whole = evidence_items(q, scorer, [(p.title, p.abstract) for p in papers.values()], [(1, 1), (2, 2)])
     assert whole[0].best_relevance < 0.25  # against the whole question: below the floor
-    evidence = gather(
-        plan, q, k=2, filters=SearchFilters(), search=lambda *_: results[:],
-        papers=lambda ids: {i: papers[i] for i in ids}, scorer=scorer,
-        sentences_per_paper=1, token_budget=1400, trace=RetrievalTrace(), focus_tokens=320,
-    )  # fmt: skip
+    evidence = gathered(q, scorer, papers, lambda *_: results[:], k=2)
     best = {e.paper_id: e.best_relevance for e in evidence.items}
     assert best["p1"] >= 0.25 > best["p2"]
     listed = {m for s in list_answer(plan, evidence, 0.25) for m in s.markers}
