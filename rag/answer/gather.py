@@ -167,6 +167,19 @@ def _pair_with_name(
     return [r for pid, r in pool.items() if _mentions(name, found.get(pid), r)][:2]
 
 
+def list_topic(question: str) -> str:
+    """What a list question asks about, as sentences are scored against it: the question without
+    its frame words (:func:`~..retrieve.query.lexical_query`), hyphenated words written apart.
+
+    "Which papers in the collection study grokking?" asks about grokking: a paper saying
+    "grokking" once in a long sentence would fail the floor against the whole question.
+    "Which papers use mixture-of-experts?" also asks about a "Mixture of Low-Rank Adapter
+    Experts": word overlap counts "mixture-of-experts" as one word, so the topic spells its
+    parts out; the whole question, scored too, still matches the hyphenated spelling.
+    """
+    return lexical_query(question).replace("-", " ")
+
+
 def gather(
     plan: Plan,
     query: str,
@@ -213,11 +226,8 @@ def gather(
     # Lists need every candidate: the prompt budget applies later, to what the model is shown.
     budget = token_budget * 4 if plan.kind == "list" else token_budget
     # Sentences are scored against the question itself: for a follow-up the query also carries
-    # the paper's title, which would favour sentences that merely restate the title.
-    # A list question's sentences are also scored by its topic alone: "Which papers in the
-    # collection study grokking?" asks about grokking, and a paper saying "grokking" once in a
-    # long sentence would fail the floor against the whole question
-    # (:func:`~..retrieve.query.lexical_query`).
+    # the paper's title, which would favour sentences that merely restate the title. A list
+    # question's sentences are also scored by its topic alone (:func:`list_topic`).
     items = select_evidence(
         plan.question,
         ordered,
@@ -225,7 +235,7 @@ def gather(
         scorer,
         sentences_per_paper=sentences_per_paper,
         token_budget=budget,
-        also=lexical_query(plan.readable) if plan.kind == "list" else plan.readable,
+        also=list_topic(plan.readable) if plan.kind == "list" else plan.readable,
         parts=plan.parts,
     )
     focused = [e for e in items if e.paper_id in seen]

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..retrieve.query import DOCUMENT_NOUNS
 from .language import is_english_text, readable_part
 from .question import QUOTED as _QUOTED
 from .question import asks_for_quantity, needs_context, quantity_target, question_parts
@@ -39,8 +40,8 @@ _COMPARE = re.compile(
     re.IGNORECASE,
 )
 # The corpus is a collection of abstracts: "Which abstracts deal with grokking?" asks for papers.
-_DOCS = r"(papers|works|studies|articles|publications|preprints|theses|abstracts)"
-_PLURAL = r"(papers|works|studies|articles|publications|preprints|theses|abstracts|approaches|methods)"
+_DOCS = "(" + "|".join((*DOCUMENT_NOUNS, "studies", "theses")) + ")"
+_PLURAL = "(" + "|".join((*DOCUMENT_NOUNS, "studies", "theses", "approaches", "methods")) + ")"
 # "Which papers ...", "list the works ...": unambiguous requests for several papers.
 _LIST = re.compile(
     rf"\b(which|what|list|name|find|any|all|are there|show)\b[^?]{{0,60}}\b{_DOCS}\b|^\s*list\b"

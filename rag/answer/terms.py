@@ -9,13 +9,13 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from ..retrieve.query import DOCUMENT_NOUNS
 from ..retrieve.spelling import is_english
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]")
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s*(%|[KkMmBb]\b|x\b|×)?")
 _STOP = frozenset(STOPWORDS_EN) | {
     "paper",
-    "papers",
     "propose",
     "proposed",
     "proposes",
@@ -33,14 +33,10 @@ _STOP = frozenset(STOPWORDS_EN) | {
     "also",
     "new",
     "novel",
-    "work",
     # Words naming the collection's documents: "Which works / abstracts ..." asks for papers;
     # nearly every abstract says "In this work" or "Previous works".
-    "works",
-    "abstracts",
-    "articles",
-    "publications",
-    "preprints",
+    "work",
+    *DOCUMENT_NOUNS,
     "how",
     "many",
     "much",

@@ -20,13 +20,20 @@ import re
 
 from ..index.lexical.analysis import terms
 
+#: Plural nouns naming the collection's documents ("Which works ...", "abstracts that ...").
+#: One list for every layer that reads a question's frame: the lexical query drops them
+#: (:data:`FRAME_WORDS`), the answer's word overlap ignores them (``answer.terms``) and the
+#: plan reads "which <documents> ..." as a list request (``answer.plan``); each adds its own.
+DOCUMENT_NOUNS = ("papers", "works", "abstracts", "articles", "publications", "preprints")
+
 #: Words naming the documents or the collection, and verbs of asking/showing ("look at",
 #: "anything in here about", "list the work that ...", "abstracts that mention ...", "papers
 #: that study ...", "abstracts that deal with ...").
 FRAME_WORDS = frozenset(
     {
-        *("paper", "papers", "work", "works", "abstract", "abstracts", "article", "articles"),
-        *("publication", "publications", "preprint", "preprints", "corpus", "collection", "library"),
+        *DOCUMENT_NOUNS,
+        *("paper", "work", "abstract", "article", "publication", "preprint"),
+        *("corpus", "collection", "library"),
         *("anything", "something", "everything", "here", "look", "looks", "looking", "list", "show"),
         *("mention", "mentions", "discuss", "discusses"),
         *("study", "studies", "studied", "studying", "deal", "deals", "dealing"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.plan import KINDS, classify, compared_works, make_plan, strip_instructions
+from rag.answer.terms import content_terms
+from rag.retrieve.query import DOCUMENT_NOUNS, FRAME_WORDS
 
 
 @pytest.mark.parametrize(
@@ -245,3 +247,12 @@ def test_a_follow_up_asking_which_models_asks_for_the_names_in_its_paper() -> No
     # "where ... evaluated" and "what data ... train on" ask for named things too.
     assert make_plan("Where did those layers achieve state-of-the-art results?", has_history=True).asks_items
     assert make_plan("What data did they train on?", has_history=True).asks_items
+
+
+@pytest.mark.parametrize("noun", DOCUMENT_NOUNS)
+def test_every_layer_reads_the_same_document_nouns(noun: str) -> None:
+    # One list: the plan reads "which <documents> ..." as a list request, the lexical query
+    # drops the noun, and the answer's word overlap ignores it.
+    assert make_plan(f"Which {noun} study grokking?").kind == "list"
+    assert noun in FRAME_WORDS
+    assert content_terms(f"grokking {noun}") == content_terms("grokking")

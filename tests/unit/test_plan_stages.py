@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.gather import Evidence, Search, gather
+from rag.answer.gather import Evidence, Search, gather, list_topic
 from rag.answer.generate import extractive_answer, list_answer, lookup_answer
 from rag.answer.plan import make_plan
 from rag.answer.support import SentenceEmbedder, SupportScorer
 from rag.answer.verify import verify_llm
 from rag.embeddings import LocalSentenceEmbedding
 from rag.retrieve import RetrievalTrace, SearchFilters
+from rag.retrieve.query import lexical_query
 from rag.types import Paper, SearchResult
 from tests.unit.test_citations import AEC, MIXLN, evidence_items
 
@@ -503,3 +504,24 @@ def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None
     assert best["p1"] >= 0.25 > best["p2"]
     listed = {m for s in list_answer(plan, evidence, 0.25) for m in s.markers}
     assert listed == {e.marker for e in evidence.items if e.paper_id == "p1"}
+
+
+def test_a_list_topic_spells_hyphenated_words_apart(scorer: SupportScorer) -> None:
+    # "mixture-of-experts" is one word to the overlap; X-LoRA writes "Mixture of ... Experts".
+    q = "Which papers propose, train or analyse mixture-of-experts models?"
+    assert list_topic(q) == "Which propose , train or analyse mixture of experts models ?"
+    papers = {
+        "p1": Paper("p1", "X-LoRA: Mixture of Low-Rank Adapter Experts, a Flexible Framework for Large "
+                    "Language Models with Applications in Protein Mechanics and Design",
+                    "We report a mixture of expert strategy to create fine-tuned large language models "
+                    "using a deep layer-wise token-level approach based on low-rank adaptation (LoRA). "
+                    "We develop a tailored X-LoRA model focused on protein mechanics and design."),
+    }  # fmt: skip
+    results = [SearchResult("p1", papers["p1"].title, 1.0)]
+    shown = [(p.title, p.abstract) for p in papers.values()]
+    # Against the whole question and the topic with its hyphens, X-LoRA is below the 0.25 floor.
+    before = max(
+        evidence_items(text, scorer, shown, [(1, 1)])[0].best_relevance for text in (q, lexical_query(q))
+    )
+    evidence = gathered(q, scorer, papers, lambda *_: results[:], k=1)
+    assert evidence.items[0].best_relevance >= 0.25 > before
