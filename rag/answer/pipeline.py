@@ -28,7 +28,7 @@ from ..retrieve.spelling import Correction, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
-from .answerable import Answerability, decide, relevance_gate
+from .answerable import REASONS, Answerability, decide, relevance_gate
 from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
@@ -53,8 +53,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 AnswerMode = Literal["llm", "extractive"]
 NO_ANSWER = "The corpus does not answer this question."
+#: An abstention on a question the search could not read says so: that the corpus lacks the
+#: answer is not known then.
+UNREADABLE = (
+    "The search could not read this question{why}. Ask it in English, or name the method, model "
+    "or dataset it is about."
+)
 Message = dict[str, Any]
-__all__ = ["NO_ANSWER", "SUPPORT_THRESHOLD", "AnswerMode", "AnswerPipeline"]
+__all__ = ["NO_ANSWER", "SUPPORT_THRESHOLD", "UNREADABLE", "AnswerMode", "AnswerPipeline"]
 
 
 @dataclass
@@ -361,7 +367,9 @@ class AnswerPipeline:
             closest = "; ".join(r.title for r in results[:3] if r.title)
             decided = run.answerability
             why = f" ({decided.reason})" if decided and not decided.answerable and decided.reason else ""
-            text = NO_ANSWER[:-1] + why + "." + (f" The closest papers are: {closest}." if closest else "")
+            unread = decided is not None and decided.reason == REASONS["foreign_without_names"]
+            text = UNREADABLE.format(why=why) if unread else NO_ANSWER[:-1] + why + "."
+            text += f" The closest papers are: {closest}." if closest else ""
             return Answer(text=text, abstained=True, mode=ModeInfo(**{**mode.__dict__, "generator": "none"}),
                           **common)  # fmt: skip
         text, citations = render(list(sentences), evidence.items, self.scorer)

@@ -53,6 +53,16 @@ def test_unanswerable_questions_abstain(full_assistant: Assistant, question: str
     assert answer.sources  # closest papers are offered
 
 
+def test_a_question_the_search_cannot_read_says_so(full_assistant: Assistant) -> None:
+    # French naming no method, model or dataset: the English-only models cannot read it, so the
+    # answer says that, not that the corpus lacks the answer, and says how to ask instead.
+    question = "Je cherche l'article qui apprend à un avatar à danser à partir du spectre d'une chanson."
+    answer = full_assistant.ask(question, mode="extractive")
+    assert answer.abstained and answer.citations == []
+    assert answer.text.startswith("The search could not read this question (the question is in a language")
+    assert "Ask it in English" in answer.text and "corpus does not answer" not in answer.text
+
+
 def test_a_real_answer_exports_its_references(full_assistant: Assistant) -> None:
     import bibtexparser
 
