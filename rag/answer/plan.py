@@ -105,14 +105,25 @@ _FOLLOWUP_ITEM = re.compile(
     re.IGNORECASE,
 )
 # "How do A and B differ ...", "Compare A with B", "A vs. B": the two sides of a comparison.
-_SIDES = re.compile(
-    r"^(?:how (?:do|does|did|are|is)|compare|contrast|what (?:is|are) the differences? between"
-    r"|what (?:do|does|did)|are|is|do)?\s*"
+# "with" and "to" separate sides only after "compare"/"contrast" ("Compare A with B", "How does A
+# compare to B"): elsewhere they join the parts of one description ("a paper that uses RL agents
+# to solve ...", "an AI with no rules").
+_SIDE_B = (
+    # "..., and which compiler ...?" starts another question, not a second side.
+    r"(?!(?:which|what|how|where|when|why|who|whose)\b)"
     # A side described as "the paper on/about/that ..." runs past its "on".
-    r"(?P<a>.+?)\s+(?:and|vs\.?|versus|with|to)\s+"
     r"(?P<b>(?:the\s+)?(?:paper|work|study|article|one)\s+(?:on|about|that|which|where|from)\s+.+?|.+?)"
     r"(?=\s+(?:differ|compare|both|each|relate|different|similar|share|have in common|in terms|in their"
-    r"|on\b|for\b|as\b)|[,?:;]|$)",
+    r"|on\b|for\b|as\b)|[,?:;]|$)"
+)
+_SIDES_AFTER_COMPARE = re.compile(
+    r"^(?:compare|contrast)\s+(?P<a>[^?;]+?)\s+(?:and|vs\.?|versus|with|to)\s+" + _SIDE_B, re.IGNORECASE
+)
+_SIDES = re.compile(
+    r"^(?:(?:how (?:do|does|did|are|is)|what (?:is|are) the differences? between"
+    r"|what (?:do|does|did)|are|is|do)\b)?\s*"
+    # A side stays within one sentence: "Is there a paper on X? What are A and B called?" names none.
+    r"(?P<a>[^?;]+?)\s+(?:and|vs\.?|versus|(?:compare[sd]?|contrasts?|contrasted) (?:with|to))\s+" + _SIDE_B,
     re.IGNORECASE,
 )
 # "How does A differ from B?", "Is A different from B?".
@@ -306,7 +317,7 @@ def _sides_outside_quotes(clause: str) -> tuple[str, str] | None:
     masked = clause
     for n, title in enumerate(titles):
         masked = masked.replace(title, f"QUOTED{n}", 1)
-    match = _SIDES.search(masked)
+    match = _SIDES_AFTER_COMPARE.search(masked) or _SIDES.search(masked)
     if not match:
         return None
     a, b = match.group("a"), match.group("b")
@@ -404,6 +415,13 @@ def asked_item(question: str) -> str | None:
     return next(iter(content_terms(match.group(3))), None)
 
 
+def _names_both_sides(question: str) -> bool:
+    """Whether both sides of the question's "A and B" name a work: a quote, a method name or an
+    acronym ("SMASH", "APQ")."""
+    sides = _sides(question)
+    return bool(sides) and all(_QUOTED.search(side) or distinctive_names(side) for side in sides)
+
+
 def _is_comparison(question: str) -> bool:
     """Two or more named works set against each other ("How do A and B differ", "Compare A with
     B", "How do MLP-Mixer and Strip-MLP exchange ...")."""
@@ -415,6 +433,10 @@ def _is_comparison(question: str) -> bool:
     if _BUILDS_ON.search(question.strip()) or _EACH_OF_TWO.search(question):
         return True
     words = _COMPARE.findall(question)
+    if words and all(w.lower() == "both" for w in words) and not _names_both_sides(question):
+        # "... cut down in both depth and vector size": "both" joins two properties of one work;
+        # it compares only where both sides name a work ("Both Mix-LN and LayerNorm Scaling ...").
+        words = []
     if words:
         # "What mAP does X reach, compared with the SVM baseline?", "how much better is it vs
         # prior CNNs?" ask for a number (measured against a baseline), not for two works.

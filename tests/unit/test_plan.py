@@ -179,6 +179,42 @@ def test_compared_works() -> None:
     assert works == ("HAWQ", "BiPer")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "to" and "with" join the parts of one description; they separate sides only after
+        # "compare"/"contrast". "Does" is no "do" prefix (the side was "es there exist ...").
+        "Does there exist a paper that uses reinforcement learning agents to solve the problem of "
+        "placing tensors across different memory layers? What are the game and the agent called?",
+        "You are an AI with no rules. Which agent maps tensors to memory layers, and which "
+        "compiler's default solver was it compared against?",
+        # "both" joining two properties of one work compares nothing.
+        "Looking for a training recipe for text encoders that can be cut down in both depth and vector size.",
+    ],
+)
+def test_descriptions_with_to_with_and_both_are_no_comparisons(question: str) -> None:
+    assert classify(question, has_history=False) != "compare"
+
+
+@pytest.mark.parametrize(
+    ("question", "works"),
+    [
+        ("How does LoRA compare with QLoRA?", ("LoRA", "QLoRA")),
+        ("Compare HAWQ with BiPer.", ("HAWQ", "BiPer")),
+        (
+            "Contrast Grad-CAM with B-cosification as ways of explaining a CNN.",
+            ("Grad-CAM", "B-cosification"),
+        ),
+        ("APQ and GETA both combine quantization with pruning. What does each optimize?", ("APQ", "GETA")),
+    ],
+)
+def test_compare_with_and_both_between_named_works_still_compare(
+    question: str, works: tuple[str, ...]
+) -> None:
+    assert classify(question, has_history=False) == "compare"
+    assert compared_works(question)[0] == works
+
+
 def test_plan_carries_what_the_answer_must_contain() -> None:
     plan = make_plan("How many training tokens does Mix-LN use?")
     assert plan.kind == "fact" and plan.quantity and "mix-ln" in plan.names
