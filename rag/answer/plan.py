@@ -419,7 +419,7 @@ def _names_both_sides(question: str) -> bool:
     """Whether both sides of the question's "A and B" name a work: a quote, a method name or an
     acronym ("SMASH", "APQ")."""
     sides = _sides(question)
-    return bool(sides) and all(_QUOTED.search(side) or distinctive_names(side) for side in sides)
+    return sides is not None and all(_QUOTED.search(side) or distinctive_names(side) for side in sides)
 
 
 def _is_comparison(question: str) -> bool:
