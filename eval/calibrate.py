@@ -2,6 +2,7 @@
 
     python -m eval.calibrate abstention [--data-dir DIR] [--write]
     python -m eval.calibrate list [--data-dir DIR]
+    python -m eval.calibrate crosslingual [--data-dir DIR] [--write]
 
 ``abstention``: the answer-or-abstain decision (:mod:`rag.answer.answerable`). For every dev
 question the pipeline's plan and evidence are built (``AnswerPipeline.prepare``: no generation)
@@ -24,6 +25,12 @@ best out-of-fold F2 over the pooled papers, recall counted against every gold pa
 or not (recall weighted twice: a list should be complete, and every listed paper comes with its
 quoted sentences, so an extra one costs the reader little). ``--write`` saves the model fitted
 on all dev list questions to ``rag/answer/list_membership.json``.
+
+``crosslingual``: the scale of :class:`rag.answer.support.CrossLingualScorer` (relevance for a
+question in another language). For every third dev question in English without history, each evidence
+sentence gets both the English relevance (:meth:`SupportScorer.relevance`) and the multilingual
+encoder's cosine; the linear map giving the cosines the mean and spread of the English relevance
+is saved (``--write``) to ``rag/answer/crosslingual.json``, so the English floors hold for both.
 """
 
 from __future__ import annotations
@@ -34,8 +41,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from rag import Assistant, Settings
-from rag.answer import answerable, generate, membership
+from rag.answer import answerable, generate, membership, support
+from rag.answer.language import is_english_text
 
 from .dataset import tuning_questions
 
@@ -242,15 +252,58 @@ def fit_abstention(ids: list[str], rows: list[list[float]], labels: list[int]) -
     )
 
 
+def crosslingual_data(assistant: Assistant) -> tuple[list[float], list[float]]:
+    """(multilingual cosine, English relevance) of every evidence sentence of the dev questions
+    in English without history: the pairs the cross-language relevance scale is fit on."""
+    index = assistant.pipeline.index
+    store = index.crosslingual
+    if store is None:
+        raise SystemExit("the multilingual encoder cannot run here (see the log)")
+    scorer = support.CrossLingualScorer(assistant.pipeline.scorer.embedder, store.encoder, scale=(0.0, 1.0))
+    cosines: list[float] = []
+    relevance: list[float] = []
+    # Every third one (~90 questions, ~3,000 sentence pairs) is plenty for a map with two
+    # parameters: the multilingual encoder takes ~0.15 s per new sentence on one core.
+    questions = [q for q in tuning_questions() if not q.messages and is_english_text(q.question)][::3]
+    for q in tqdm(questions, desc="dev questions", unit="question"):
+        _, evidence = assistant.pipeline.prepare(q.question)
+        for item in evidence.items:
+            cosines.extend(scorer.cosines(q.question, item.sentences))
+            relevance.extend(item.relevance)
+    return cosines, relevance
+
+
+def fit_scale(cosines: list[float], relevance: list[float]) -> dict[str, float]:
+    """The linear map giving the cosines the mean and spread of the English relevance (the same
+    z-score on both scales), with the correlation of the two for the record."""
+    import numpy as np
+
+    c, r = np.asarray(cosines), np.asarray(relevance)
+    slope = float(r.std() / c.std())
+    return {
+        "intercept": round(float(r.mean() - slope * c.mean()), 4),
+        "slope": round(slope, 4),
+        "pairs": len(c),
+        "correlation": round(float(np.corrcoef(c, r)[0, 1]), 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=("abstention", "list"))
+    parser.add_argument("what", choices=("abstention", "list", "crosslingual"))
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--write", action="store_true", help="save the fitted model into the package")
     args = parser.parse_args(argv)
     settings = Settings(progress=False, **({"data_dir": args.data_dir} if args.data_dir else {}))
+    if args.what == "crosslingual":
+        scale = fit_scale(*crosslingual_data(Assistant(settings)))
+        print(f"cosine -> relevance: {scale}")
+        if args.write:
+            support.SCALE_FILE.write_text(json.dumps(scale, indent=1) + "\n", encoding="utf-8")
+            print(f"wrote {support.SCALE_FILE}")
+        return 0
     if args.what == "abstention":
         model = fit_abstention(*abstention_data(Assistant(settings)))
         cv = model.meta["cv"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer import AnswerMode, AnswerPipeline
+from .answer.language import names_nothing_readable
 from .index.store import CollectionReplaced, ScholiumIndex
 from .retrieve import HybridRetriever, Mode, RetrievalTrace, SearchFilters
 from .settings import Settings
@@ -69,6 +70,23 @@ class Assistant:
         self._checked = True
         return report
 
+    def prepare_crosslingual(self) -> int:
+        """Encode now, with a progress bar, the papers cross-language search would encode on the
+        first question in another language (``retrieval.crosslingual``); return how many were
+        encoded (0 when up to date). Raises ``RuntimeError`` where the multilingual encoder
+        cannot run."""
+        from .embeddings.multilingual import unavailable_reason
+        from .index.crosslingual import current_papers, encode_all
+
+        with self.index.guard():
+            self._ensure_index()
+            store = self.index.crosslingual
+            if store is None:
+                reason = unavailable_reason() or "retrieval.crosslingual is off"
+                raise RuntimeError(f"cross-language search is unavailable: {reason}")
+            current = current_papers(self.index.lexical.chunk_ids())
+            return encode_all(store, current, self.index.papers.get, self.settings.progress)
+
     def delete(self, paper_ids: list[str]) -> int:
         """Remove papers from the index; returns the number of chunks removed."""
         from .index.ingest import delete_papers
@@ -126,22 +144,29 @@ class Assistant:
     ) -> list[SearchResult]:
         """The ``k`` most relevant papers for ``query`` (one entry per paper, best chunks first).
 
-        ``mode`` is ``hybrid`` (default), ``dense`` or ``lexical``. Raises ``ValueError`` for an
-        empty query.
+        ``mode`` is ``hybrid`` (default), ``dense`` or ``lexical``. A query in another language
+        that names nothing the English search can match is searched across languages in
+        ``hybrid`` mode (``retrieval.crosslingual``). Raises ``ValueError`` for an empty query.
         """
         query = query.strip()
         if not query:
             raise ValueError("the query is empty")
+        hybrid = (mode or self.settings.retrieval.mode) == "hybrid"
+        foreign = query if hybrid and names_nothing_readable(query) else None
         trace = RetrievalTrace()
         clock = time.perf_counter()
         try:
             with self.index.guard():
                 self._ensure_index()
-                results = self.retriever.search(query, k, mode=mode, filters=filters, trace=trace)
+                results = self.retriever.search(
+                    query, k, mode=mode, filters=filters, trace=trace, foreign=foreign
+                )
         except CollectionReplaced as exc:  # reopened by the guard: try once more
             log.warning("%s; retrying", exc)
             with self.index.guard():
-                results = self.retriever.search(query, k, mode=mode, filters=filters, trace=trace)
+                results = self.retriever.search(
+                    query, k, mode=mode, filters=filters, trace=trace, foreign=foreign
+                )
         trace.timings["retrieve_total"] = time.perf_counter() - clock
         if timings is not None:
             timings.update(trace.timings)

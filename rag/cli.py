@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--prune", action="store_true", help="remove indexed papers not in PATHS")
     p.add_argument(
+        "--crosslingual",
+        action="store_true",
+        help="also encode the papers for questions in other languages now (~0.5-1 s per paper, once; "
+        "else on the first such question)",
+    )
+    p.add_argument(
         "--map",
         type=_column_map,
         metavar="FIELD=COLUMN,...",

@@ -130,8 +130,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(settings)
     if command == "ingest":
         report = assistant.ingest(args.paths or None, prune=args.prune)
+        encoded = assistant.prepare_crosslingual() if args.crosslingual else None
         if args.json:
-            print_json(report.to_dict())
+            extra = {} if encoded is None else {"crosslingual_encoded": encoded}
+            print_json({**report.to_dict(), **extra})
         else:
             for warning in report.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -143,6 +145,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 f"{report.chunks_total} in the index\n"
                 f"the index holds {assistant.summary().describe()}"
             )
+            if encoded is not None:
+                print(f"cross-language search: {encoded} papers encoded")
         return 0
     if command == "stats":
         stats = assistant.stats()

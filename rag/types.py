@@ -239,6 +239,9 @@ class Answer:
     #: The English question that was answered, when the question was in another language and
     #: the model translated it (``llm`` mode; see :mod:`rag.answer.translate`).
     translation: str | None = None
+    #: The question was in another language and searched with the multilingual encoder (the
+    #: answer quotes the papers' English sentences; see :mod:`rag.embeddings.multilingual`).
+    crosslingual: bool = False
 
     @property
     def translated_note(self) -> str | None:
@@ -304,6 +307,7 @@ class Answer:
             "answerability": self.answerability,
             "corrections": self.corrections,
             "translation": self.translation,
+            "crosslingual": self.crosslingual,
         }
 
 

@@ -89,7 +89,12 @@ def full_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over the bundled corpus; SCHOLIUM_TEST_INDEX_DIR reuses an index across runs."""
     folder = os.environ.get("SCHOLIUM_TEST_INDEX_DIR")
     data_dir = Path(folder) if folder else tmp_path_factory.mktemp("full-index")
-    return Settings(data_dir=data_dir, progress=False, corpus={"paths": [CORPUS]})
+    # Cross-language search encodes every paper once (~4 min for the bundled corpus on one
+    # core): it is tested over a small corpus (tests/integration/test_crosslingual.py) and on
+    # every question of the eval; here questions in other languages take the English-only path.
+    return Settings(
+        data_dir=data_dir, progress=False, corpus={"paths": [CORPUS]}, retrieval={"crosslingual": False}
+    )
 
 
 @pytest.fixture(scope="session")

@@ -284,9 +284,15 @@ def relevance_gate(
     naming the asked measure (``value_gap`` < 1). The calibrated probability is kept for the record."""
     if plan is not None and plan.orders_only:  # nothing is asked: nothing to answer
         return replace(calibrated, answerable=False, reason=REASONS["only_instructions"], rule="relevance")
-    if plan is not None and not plan.english and not names_a_work(plan.question):
-        # The models read English only; in another language, only a name or an acronym the
-        # question shares with a paper ("SVHN", "LightHGNN") shows what it is about.
+    if (
+        plan is not None
+        and not plan.english
+        and not evidence.crosslingual
+        and not names_a_work(plan.question)
+    ):
+        # Without the multilingual encoder the models read English only; in another language,
+        # only a name or an acronym the question shares with a paper ("SVHN", "LightHGNN")
+        # shows what it is about.
         return replace(
             calibrated, answerable=False, reason=REASONS["foreign_without_names"], rule="relevance"
         )

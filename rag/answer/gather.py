@@ -55,6 +55,9 @@ class Evidence:
     #: The answer is about the ``must_cover`` papers alone (a follow-up's papers, the paper a
     #: fact question names by its title): other papers are not quoted or shown to the model.
     only_covered: bool = False
+    #: Searched and scored with the multilingual encoder (a question in another language,
+    #: :class:`~rag.answer.support.CrossLingualScorer`).
+    crosslingual: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
     @property

@@ -108,3 +108,10 @@ def _hyphenated_name(word: str) -> bool:
     compound of ordinary words ("Transformer-Modelle")."""
     parts = word.split("-")
     return len(parts) > 1 and all(p[:1].isupper() and len(p) <= 4 for p in parts)
+
+
+def names_nothing_readable(text: str) -> bool:
+    """Whether ``text`` is in another language and names nothing the English search can match
+    (:func:`names_a_work`): such a question is searched across languages where the multilingual
+    encoder runs, else it cannot be read."""
+    return not is_english_text(text) and not names_a_work(text)

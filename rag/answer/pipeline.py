@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..generate.errors import LLMError
@@ -33,7 +33,7 @@ from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
-from .language import is_english_text
+from .language import is_english_text, names_nothing_readable
 from .plan import Plan, make_plan
 from .question import (
     cited_claim,
@@ -43,7 +43,7 @@ from .question import (
     referenced_marker,
     rule_based_standalone,
 )
-from .support import SentenceEmbedder, SupportScorer
+from .support import CrossLingualScorer, SentenceEmbedder, SupportScorer
 from .translate import translate
 from .verify import SUPPORT_THRESHOLD, Verified, verify_llm
 
@@ -58,6 +58,11 @@ NO_ANSWER = "The corpus does not answer this question."
 UNREADABLE = (
     "The search could not read this question{why}. Ask it in English, or name the method, model "
     "or dataset it is about."
+)
+#: Said with an answer to a question in another language found by cross-language search.
+CROSSLINGUAL_NOTICE = (
+    "The question is not in English: its papers were found with a multilingual model, and the "
+    "answer quotes their English sentences. Check that they answer what you asked."
 )
 Message = dict[str, Any]
 __all__ = ["NO_ANSWER", "SUPPORT_THRESHOLD", "UNREADABLE", "AnswerMode", "AnswerPipeline"]
@@ -101,6 +106,7 @@ class AnswerPipeline:
         self.index = index
         self.retriever = retriever
         self._scorer: SupportScorer | None = None
+        self._crosslingual: CrossLingualScorer | None = None
         self._llm: LLMClient | None = None
 
     @property
@@ -109,6 +115,14 @@ class AnswerPipeline:
         if self._scorer is None:
             self._scorer = SupportScorer(SentenceEmbedder(self.index.embed_model))
         return self._scorer
+
+    @property
+    def crosslingual_scorer(self) -> CrossLingualScorer | None:
+        """Relevance across languages (``retrieval.crosslingual``), or ``None`` where the
+        multilingual encoder is off or cannot run."""
+        if self._crosslingual is None and self.index.crosslingual is not None:
+            self._crosslingual = CrossLingualScorer(self.scorer.embedder, self.index.crosslingual.encoder)
+        return self._crosslingual
 
     @property
     def llm(self) -> LLMClient:
@@ -239,16 +253,28 @@ class AnswerPipeline:
         run, focus = self._plan(question, _history(history), filters)
         return run.plan, self._gather(run, k, filters, focus)
 
+    def _across(self, run: _Run) -> CrossLingualScorer | None:
+        """The cross-language scorer for a question in another language (not translated by the
+        model) that names nothing the English search can match, where the multilingual encoder
+        runs; else ``None``. A question naming a method, acronym or dataset ("在SVHN…") is
+        searched by those names: on the dev questions in other languages that name one, that
+        found the gold paper for 29 of 29, the multilingual encoder for 26."""
+        if run.translation or not names_nothing_readable(run.plan.question):
+            return None
+        return self.crosslingual_scorer
+
     def _gather(
         self, run: _Run, k: int | None, filters: SearchFilters, focus: list[SearchResult]
     ) -> Evidence:
         cfg = self.settings.answer
         trace = RetrievalTrace()
+        across = self._across(run)
 
         def search(query: str, n: int, flt: SearchFilters, tr: RetrievalTrace) -> list[SearchResult]:
             # A list request's frame ("What papers look at ...") is not its topic.
             topic = lexical_query(query) if run.plan.kind == "list" else None
-            return self.retriever.search(query, n, filters=flt, trace=tr, topic=topic)
+            foreign = run.question if across is not None and query == run.query else None
+            return self.retriever.search(query, n, filters=flt, trace=tr, topic=topic, foreign=foreign)
 
         evidence = gather(
             run.plan,
@@ -257,7 +283,7 @@ class AnswerPipeline:
             filters=filters,
             search=search,
             papers=self.index.papers.get,
-            scorer=self.scorer,
+            scorer=across if across is not None else self.scorer,
             sentences_per_paper=cfg.sentences_per_paper,
             token_budget=cfg.evidence_token_budget,
             trace=trace,
@@ -265,7 +291,7 @@ class AnswerPipeline:
             focus_tokens=cfg.focus_paper_tokens,
         )
         run.timings.update(trace.timings)
-        return evidence
+        return replace(evidence, crosslingual=True) if across is not None else evidence
 
     def _quote_draft(self, run: _Run, evidence: Evidence) -> Draft:
         """Drafts that need no model: lookups and lists from retrieval, else quoted sentences."""
@@ -358,11 +384,14 @@ class AnswerPipeline:
             "flagged": list(flagged),
             "standalone_question": run.query,
             "plan": run.plan.to_dict(),
-            "notice": notice,
             "answerability": run.answerability.to_dict() if run.answerability else None,
             "corrections": dict(run.corrections),
             "translation": run.translation,
+            "crosslingual": bool(evidence and evidence.crosslingual),
         }
+        if evidence is not None and evidence.crosslingual and notice is None:
+            notice = CROSSLINGUAL_NOTICE
+        common["notice"] = notice
         if not sentences or evidence is None:
             closest = "; ".join(r.title for r in results[:3] if r.title)
             decided = run.answerability
@@ -417,6 +446,10 @@ class AnswerPipeline:
             run.timings["translate"] = translated_in
 
         # 2. gather evidence, and decide whether it answers the question
+        if self._across(run) is not None:
+            pending = self.retriever.crosslingual_pending()
+            if pending:
+                yield StatusEvent(f"preparing cross-language search: encoding {pending} papers (once)")
         yield StatusEvent("searching the papers")
         clock = time.perf_counter()
         evidence = self._gather(run, k, filters, focus)

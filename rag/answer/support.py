@@ -7,8 +7,12 @@ in the evidence``; numbers in the claim must occur in the evidence verbatim.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -92,3 +96,66 @@ class SupportScorer:
         vectors = self.embedder.embed([claim, *evidence_sentences])
         best = float((vectors[1:] @ vectors[0]).max())
         return 0.5 * max(best, 0.0) + 0.5 * lexical_coverage(claim, joined)
+
+
+class PassageEncoder(Protocol):
+    """A multilingual encoder (:class:`rag.embeddings.multilingual.MultilingualEncoder`)."""
+
+    def queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+    def passages(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+#: The map from the multilingual encoder's cosine onto :meth:`SupportScorer.relevance`'s scale,
+#: fit on the dev split (``python -m eval.calibrate crosslingual``).
+SCALE_FILE = Path(__file__).with_name("crosslingual.json")
+
+
+@cache
+def load_scale() -> tuple[float, float]:
+    """(intercept, slope) of the cosine → relevance map (see :data:`SCALE_FILE`)."""
+    data = json.loads(SCALE_FILE.read_text(encoding="utf-8"))
+    return float(data["intercept"]), float(data["slope"])
+
+
+class CrossLingualScorer(SupportScorer):
+    """Relevance of (English) sentences to a question in another language.
+
+    The English scorer's cosine and word overlap say nothing across languages; the multilingual
+    encoder's cosine does, but on its own scale (its cosines bunch between 0.7 and 0.9). It is
+    mapped linearly onto the English relevance scale (``intercept + slope * cosine``: the map
+    that gives the multilingual cosines of the dev questions' evidence sentences the mean and
+    spread of their English relevance), so the same floors (``answer.min_relevance``,
+    ``answer.extractive_min_relevance``) hold. Support of claims (:meth:`support`) stays the
+    English scorer's: the claims checked are English sentences.
+    """
+
+    def __init__(
+        self, embedder: SentenceEmbedder, encoder: PassageEncoder, scale: tuple[float, float] | None = None
+    ) -> None:
+        super().__init__(embedder)
+        self.encoder = encoder
+        self.intercept, self.slope = scale or load_scale()
+        self._cache: dict[str, Vector] = {}
+        self._lock = threading.Lock()
+
+    def cosines(self, query: str, sentences: Sequence[str]) -> list[float]:
+        """The multilingual encoder's cosine of each sentence with ``query``."""
+        with self._lock:  # a snapshot: another thread may clear the cache meanwhile
+            found = {s: self._cache[s] for s in sentences if s in self._cache}
+        missing = list(dict.fromkeys(s for s in sentences if s not in found))
+        if missing:
+            fresh = dict(zip(missing, self.encoder.passages(missing), strict=True))
+            found.update(fresh)
+            with self._lock:
+                if len(self._cache) + len(fresh) > 50_000:
+                    self._cache.clear()
+                self._cache.update(fresh)
+        q = self.encoder.queries([query])[0]
+        return [float(found[s] @ q) for s in sentences]
+
+    def relevance(self, query: str, sentences: Sequence[str]) -> list[float]:
+        """The multilingual cosine on the English relevance scale (see the class docstring)."""
+        if not sentences:
+            return []
+        return [self.intercept + self.slope * c for c in self.cosines(query, sentences)]

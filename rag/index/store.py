@@ -21,8 +21,10 @@ import httpx
 from chromadb.errors import InternalError, NotFoundError
 
 from ..embeddings import Embedder, build_embed_model
+from ..embeddings.multilingual import shared_encoder
 from ..settings import Settings
 from . import journal, vector_store
+from .crosslingual import CrossLingualPapers
 from .generation import dirty_stamp, is_complete, new_stamp, published_stamp
 from .lexical import Backend, IncrementalLexicalIndex, LexicalIndex, LexicalRow, incremental
 from .lexical import build as build_lexical
@@ -133,6 +135,15 @@ class ScholiumIndex:
     def papers(self) -> PaperStore:
         """Whole paper records (for display and citations)."""
         return PaperStore(self.settings.index_dir / "papers.sqlite")
+
+    @cached_property
+    def crosslingual(self) -> CrossLingualPapers | None:
+        """Paper vectors for questions in other languages (``retrieval.crosslingual``), or
+        ``None`` when that is off or the multilingual encoder cannot run here (logged once)."""
+        if not self.settings.retrieval.crosslingual:
+            return None
+        encoder = shared_encoder(self.settings.embed.threads)
+        return CrossLingualPapers(self.settings.index_dir, encoder) if encoder else None
 
     @property
     def embed_model(self) -> Embedder:

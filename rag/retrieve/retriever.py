@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..index.crosslingual import current_papers
 from ..index.filters import SearchFilters
 from ..index.ids import paper_of
 from ..index.store import ScholiumIndex
 from ..types import ChunkHit, SearchResult
 from .fusion import reciprocal_rank_fusion
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -67,6 +71,37 @@ class HybridRetriever:
         trace.timings["lexical"] = time.perf_counter() - clock
         return hits
 
+    def crosslingual(
+        self, question: str, n: int, filters: SearchFilters, trace: RetrievalTrace
+    ) -> list[tuple[str, float]] | None:
+        """Top ``n`` papers for a question in another language by the multilingual encoder, as
+        ``(chunk id, cosine)`` with each paper's first chunk standing for it; ``None`` where
+        cross-language search is off or cannot run. Papers without a vector yet (the first
+        such question, or papers ingested since) are encoded first."""
+        store = self.index.crosslingual
+        if store is None:
+            return None
+        clock = time.perf_counter()
+        lexical = self.index.lexical
+        every = lexical.chunk_ids()
+        current = current_papers(every)
+        if store.missing(current):
+            log.info("encoding papers for cross-language search (once per paper text)")
+            store.update(current, self.index.papers.get)
+        chunks = every if filters.empty else lexical.passing(every, filters)
+        first: dict[str, str] = {}
+        for chunk in sorted(chunks, key=_chunk_order):
+            first.setdefault(paper_of(chunk), chunk)
+        ranked = store.rank(question, n, among=set(first))
+        trace.timings["crosslingual"] = time.perf_counter() - clock
+        return [(first[pid], score) for pid, score in ranked]
+
+    def crosslingual_pending(self) -> int:
+        """How many papers cross-language search must encode before it can rank (0 when it is
+        off or up to date)."""
+        store = self.index.crosslingual
+        return len(store.missing(current_papers(self.index.lexical.chunk_ids()))) if store is not None else 0
+
     def search(
         self,
         query: str,
@@ -76,15 +111,30 @@ class HybridRetriever:
         filters: SearchFilters | None = None,
         trace: RetrievalTrace | None = None,
         topic: str | None = None,
+        foreign: str | None = None,
     ) -> list[SearchResult]:
         """The ``k`` best papers for ``query``, each with its best chunks; ``topic`` (default
-        ``query``) is what the lexical index matches (see :func:`.query.lexical_query`)."""
+        ``query``) is what the lexical index matches (see :func:`.query.lexical_query`).
+
+        ``foreign``: the question in another language. Where cross-language search runs, its
+        multilingual ranking takes the place of the dense one (the index's model reads English
+        only) and is fused with the lexical ranking of ``topic``/``query`` (names and English
+        words the question contains)."""
         k = k or self.settings.k
         mode = mode or self.settings.mode
         filters = filters or SearchFilters()
         trace = trace or RetrievalTrace()
         n = max(self.settings.candidates, k * 4)
-        dense = self.dense(query, n, filters, trace) if mode != "lexical" else []
+        across = self.crosslingual(foreign, n, filters, trace) if foreign else None
+        if across is not None:
+            mode = "hybrid"
+        dense = (
+            across
+            if across is not None
+            else self.dense(query, n, filters, trace)
+            if mode != "lexical"
+            else []
+        )
         lexical = self.lexical(topic or query, n, filters, trace) if mode != "dense" else []
         clock = time.perf_counter()
         rankings = [[c for c, _ in ranked] for ranked in (dense, lexical) if ranked]
@@ -138,3 +188,9 @@ def _paper_ranks(ranked: list[tuple[str, float]]) -> dict[str, int]:
     for chunk, _ in ranked:
         ranks.setdefault(paper_of(chunk), len(ranks) + 1)
     return ranks
+
+
+def _chunk_order(chunk: str) -> tuple[str, int]:
+    """Chunks of a paper in text order (``<paper>:<hash>:<n>``)."""
+    head, _, n = chunk.rpartition(":")
+    return head, int(n) if n.isdigit() else 0

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.embeddings.multilingual import unavailable_reason
 from rag.types import Paper, TextDelta
 from tests.conftest import write_listing
 from tests.llm_replay import Cassette, replay_server
@@ -93,8 +94,9 @@ def test_dead_endpoint_falls_back_to_extractive(assistant: Assistant, tmp_path: 
     assert "354K" in answer.text and answer.citations
 
 
-# A question in another language that names nothing the search can read (no method name, no
-# acronym): searched by its readable part it is abstained on; translated by the model it is not.
+# A question in another language that names nothing the English-only search can read (no method
+# name, no acronym): translated by the model in llm mode, searched across languages (the
+# multilingual encoder) where there is no translation.
 FRENCH_GUNSHOT = (
     "Quel article cherche à reconnaître le type d'arme à feu à partir de l'enregistrement sonore "
     "d'un coup de feu, par exemple pris avec un téléphone ?"
@@ -111,12 +113,17 @@ def test_question_in_another_language_is_translated_and_answered(assistant: Assi
     assert "translate" in answer.timings
 
 
-def test_extractive_mode_makes_no_translation(assistant: Assistant) -> None:
+def test_extractive_mode_makes_no_translation_and_searches_across_languages(assistant: Assistant) -> None:
     answer = assistant.ask(FRENCH_GUNSHOT, mode="extractive")
-    assert answer.translation is None and answer.abstained
+    assert answer.translation is None
+    if unavailable_reason():  # no multilingual encoder here: the English-only search cannot read it
+        assert answer.abstained and not answer.crosslingual
+        return
+    assert answer.crosslingual and not answer.abstained
+    assert answer.citations[0].title.startswith("Deciphering GunType Hierarchy")
 
 
-def test_dead_endpoint_leaves_a_foreign_question_to_its_readable_part(assistant: Assistant) -> None:
+def test_dead_endpoint_leaves_a_foreign_question_untranslated(assistant: Assistant) -> None:
     from rag.generate.local_server import free_port
 
     dead = assistant.settings.with_overrides(
@@ -124,4 +131,9 @@ def test_dead_endpoint_leaves_a_foreign_question_to_its_readable_part(assistant:
     )
     answer = Assistant(dead).ask(FRENCH_GUNSHOT)
     assert answer.translation is None and answer.translated_note is None
-    assert answer.abstained  # as in extractive mode: it names nothing the search can read
+    if unavailable_reason():
+        assert answer.abstained  # it names nothing the English-only search can read
+        return
+    # As in extractive mode: searched across languages, and quoted (the model is down).
+    assert answer.crosslingual and not answer.abstained
+    assert answer.citations[0].title.startswith("Deciphering GunType Hierarchy")

