@@ -3,6 +3,8 @@ multilingual-e5-small) over a small real corpus, in extractive mode (no LLM, no 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rag import Assistant, Settings
@@ -60,3 +62,14 @@ def test_with_cross_language_search_off_the_search_says_it_could_not_read(small_
     assert answer.abstained and not answer.crosslingual
     assert answer.text.startswith("The search could not read this question")
     assert not (settings.index_dir / "crosslingual.npz").exists()
+
+
+def test_ingest_can_encode_the_papers_ahead_of_time(small_settings: Settings, needs_encoder: None) -> None:
+    from tests.integration.test_cli import scholium
+
+    corpus = str(small_settings.corpus.paths[0])
+    first = scholium(small_settings, "ingest", corpus, "--crosslingual", "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["crosslingual_encoded"] == 6
+    again = scholium(small_settings, "ingest", corpus, "--crosslingual")
+    assert again.returncode == 0 and "cross-language search: 0 papers encoded" in again.stdout
