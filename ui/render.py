@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from rag.answer.answerable import REASONS
 from rag.answer.citations import parse_markers
 from rag.index.metadata import meta_list
 from rag.types import Answer, Citation, CollectionSummary, ModeInfo, Paper, SearchResult
@@ -146,6 +147,20 @@ def _lines(text: str) -> str:
 def paragraphs(text: str) -> str:
     """Escaped ``text`` as ``<p>`` paragraphs (a single newline becomes ``<br>``)."""
     return "".join(f"<p>{_lines(b)}</p>" for b in _blocks(text))
+
+
+def state_badge(answer: Answer) -> tuple[str, str] | None:
+    """(kind, label) of the badge over an answer that is not a plain cited answer: abstained,
+    a question the search could not read (it is not known that the corpus lacks the answer),
+    or one answered across languages; ``None`` otherwise."""
+    if answer.abstained:
+        reason = (answer.answerability or {}).get("reason")
+        if reason == REASONS["foreign_without_names"]:
+            return "unread", "Question not read: ask in English or name the work"
+        return "abstained", "Not answered by the corpus"
+    if answer.crosslingual:
+        return "crosslingual", "Found across languages"
+    return None
 
 
 def answer_body(text: str, turn: int, known: set[int]) -> str:
@@ -412,8 +427,9 @@ def assistant_html(number: int, turn: Turn) -> str:
         # unavailable model), e.g. "Answered quoted from the sources' sentences because ...".
         generator = esc(answer.mode.generator)
         parts.append(f'<div class="sch-how" data-generator="{generator}">{esc(explanation)}</div>')
-    if answer.abstained:
-        parts.append('<div class="sch-badge sch-badge-abstained">Not answered by the corpus</div>')
+    badge = state_badge(answer)
+    if badge:
+        parts.append(f'<div class="sch-badge sch-badge-{badge[0]}">{esc(badge[1])}</div>')
     known = {c.marker for c in answer.citations}
     parts.append(f'<div class="sch-answer">{answer_body(answer.text, number, known)}</div>')
     if answer.abstained and answer.sources:

@@ -342,6 +342,23 @@ def test_abstained_answer_is_labelled_and_offers_the_closest_papers() -> None:
     assert "<mark" not in panel
 
 
+def test_the_badge_says_why_a_question_was_not_answered_or_how_it_was_found() -> None:
+    from dataclasses import replace
+
+    from rag.answer.answerable import REASONS
+
+    unread = replace(
+        _abstained(), answerability={"answerable": False, "reason": REASONS["foreign_without_names"]}
+    )
+    assert render.state_badge(unread) == ("unread", "Question not read: ask in English or name the work")
+    page = render.transcript([Turn(question="Je cherche ...", answer=unread)])
+    assert "Question not read" in page and "Not answered by the corpus" not in page
+    assert render.state_badge(_abstained())[0] == "abstained"
+    across = replace(_abstained(), abstained=False, crosslingual=True, text="X — y [1].")
+    assert render.state_badge(across) == ("crosslingual", "Found across languages")
+    assert render.state_badge(replace(across, crosslingual=False)) is None
+
+
 def test_notice_and_flagged_sentences_are_visible() -> None:
     answer = _answer(
         notice="The language model was unavailable (timeout); showing an extractive answer instead.",
