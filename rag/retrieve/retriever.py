@@ -127,14 +127,9 @@ class HybridRetriever:
         n = max(self.settings.candidates, k * 4)
         across = self.crosslingual(foreign, n, filters, trace) if foreign else None
         if across is not None:
-            mode = "hybrid"
-        dense = (
-            across
-            if across is not None
-            else self.dense(query, n, filters, trace)
-            if mode != "lexical"
-            else []
-        )
+            dense, mode = across, "hybrid"
+        else:
+            dense = self.dense(query, n, filters, trace) if mode != "lexical" else []
         lexical = self.lexical(topic or query, n, filters, trace) if mode != "dense" else []
         clock = time.perf_counter()
         rankings = [[c for c, _ in ranked] for ranked in (dense, lexical) if ranked]
