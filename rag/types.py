@@ -212,7 +212,8 @@ class Answer:
 
     Every ``[n]`` marker in ``text`` resolves to exactly one entry of ``citations``.
     ``abstained`` is true when the corpus does not answer the question (or the search could not
-    read it: ``answerability["reason"]`` says why); ``sources`` then lists the closest papers.
+    read it: ``answerability["reason"]`` says why in words, ``answerability["cause"]`` as a key of
+    ``rag.answer.answerable.REASONS``); ``sources`` then lists the closest papers.
     ``mode`` says how the answer was produced (:class:`ModeInfo`: generator, question kind,
     fallback reason, repairs); ``notice`` explains a fallback in words (e.g. the LLM endpoint was
     unreachable). ``plan`` is the answer plan as a dict (kind, what the

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from rag.answer.answerable import REASONS
 from rag.answer.citations import parse_markers
 from rag.index.metadata import meta_list
 from rag.types import Answer, Citation, CollectionSummary, ModeInfo, Paper, SearchResult
@@ -154,8 +153,7 @@ def state_badge(answer: Answer) -> tuple[str, str] | None:
     a question the search could not read (it is not known that the corpus lacks the answer),
     or one answered across languages; ``None`` otherwise."""
     if answer.abstained:
-        reason = (answer.answerability or {}).get("reason")
-        if reason == REASONS["foreign_without_names"]:
+        if (answer.answerability or {}).get("cause") == "foreign_without_names":
             return "unread", "Question not read: ask in English or name the work"
         return "abstained", "Not answered by the corpus"
     if answer.crosslingual:

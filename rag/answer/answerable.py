@@ -101,6 +101,9 @@ class Answerability:
     reason: str | None = None
     #: Which rule decided: ``calibrated`` (this model) or ``relevance`` (the best sentence's score).
     rule: str = "calibrated"
+    #: Why we abstain, as a key of :data:`REASONS` (``"foreign_without_names"``: the search could
+    #: not read the question) for code to branch on; ``None`` when answerable.
+    cause: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
@@ -110,6 +113,7 @@ class Answerability:
             "threshold": self.threshold,
             "features": {k: round(v, 4) for k, v in self.features.items()},
             "reason": self.reason,
+            "cause": self.cause,
             "rule": self.rule,
         }
 
@@ -261,11 +265,12 @@ def decide(
     cut = model.threshold if threshold is None else threshold
     values = features(plan, evidence)
     if not evidence.items:
-        return Answerability(False, 0.0, cut, values, REASONS["best_relevance"])
+        return Answerability(False, 0.0, cut, values, REASONS["best_relevance"], cause="best_relevance")
     p = model.probability(values)
     if p >= cut:
         return Answerability(True, p, cut, values)
-    return Answerability(False, p, cut, values, _reason(plan, model, values))
+    cause = _strongest_pull(model, values)
+    return Answerability(False, p, cut, values, _reason(plan, cause), cause=cause)
 
 
 #: A follow-up whose papers the conversation already fixed ("what did *they* evaluate on?") is
@@ -283,14 +288,12 @@ def relevance_gate(
     assistant), and — for a fact question — the papers it is about have a value near the words
     naming the asked measure (``value_gap`` < 1). The calibrated probability is kept for the record."""
     if plan is not None and plan.orders_only:  # nothing is asked: nothing to answer
-        return replace(calibrated, answerable=False, reason=REASONS["only_instructions"], rule="relevance")
+        return _abstain(calibrated, "only_instructions", plan)
     if plan is not None and not evidence.crosslingual and names_nothing_readable(plan.question):
         # Without the multilingual encoder the models read English only; in another language,
         # only a name or an acronym the question shares with a paper ("SVHN", "LightHGNN")
         # shows what it is about.
-        return replace(
-            calibrated, answerable=False, reason=REASONS["foreign_without_names"], rule="relevance"
-        )
+        return _abstain(calibrated, "foreign_without_names", plan)
     if (
         plan is not None
         and plan.kind in _STANDALONE_VALUE_KINDS
@@ -301,12 +304,18 @@ def relevance_gate(
         # is about have none anywhere near the words naming it: whatever number we quoted would
         # be another measure's. Only when the plan read those words: "How long does X take?"
         # names none, and the abstract may say "less than a second".
-        return replace(calibrated, answerable=False, reason=_value_reason(plan), rule="relevance")
+        return _abstain(calibrated, "value_gap", plan)
     if plan is not None and plan.kind == "followup" and plan.focus:
         min_relevance *= FOLLOWUP_RELAXATION
-    ok = evidence.best_relevance >= min_relevance
-    why = None if ok else REASONS["best_relevance"]
-    return replace(calibrated, answerable=ok, reason=why, rule="relevance")
+    if evidence.best_relevance >= min_relevance:
+        return replace(calibrated, answerable=True, reason=None, cause=None, rule="relevance")
+    return _abstain(calibrated, "best_relevance", plan)
+
+
+def _abstain(calibrated: Answerability, cause: str, plan: Plan | None) -> Answerability:
+    """``calibrated`` turned into an abstention by the relevance rule, for ``cause``."""
+    why = _reason(plan, cause) if plan is not None else REASONS[cause]
+    return replace(calibrated, answerable=False, reason=why, cause=cause, rule="relevance")
 
 
 def _value_reason(plan: Plan) -> str:
@@ -316,12 +325,17 @@ def _value_reason(plan: Plan) -> str:
     return REASONS["value_gap"].format(target=target)
 
 
-def _reason(plan: Plan, model: AbstentionModel, values: dict[str, float]) -> str:
-    """The feature that pulls hardest towards abstention, in words."""
+def _strongest_pull(model: AbstentionModel, values: dict[str, float]) -> str:
+    """The feature that pulls hardest towards abstention (a key of :data:`REASONS`)."""
     # Contribution relative to the feature's "good" end (1 for positive weights, 0 for negative).
     pull = {name: w * (values.get(name, 0.0) - (1.0 if w > 0 else 0.0)) for name, w in model.weights.items()}
     worst = min(pull, key=pull.__getitem__)
-    if worst == "value_gap":
+    return worst if worst in REASONS else "best_relevance"
+
+
+def _reason(plan: Plan, cause: str) -> str:
+    """``cause`` (a key of :data:`REASONS`) in words, filled in from ``plan``."""
+    if cause == "value_gap":
         return _value_reason(plan)
     names = ", ".join(plan.names) or "it"
-    return REASONS.get(worst, REASONS["best_relevance"]).format(names=names)
+    return REASONS[cause].format(names=names)

@@ -28,7 +28,7 @@ from ..retrieve.spelling import Correction, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
-from .answerable import REASONS, Answerability, decide, relevance_gate
+from .answerable import Answerability, decide, relevance_gate
 from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
@@ -396,7 +396,7 @@ class AnswerPipeline:
             closest = "; ".join(r.title for r in results[:3] if r.title)
             decided = run.answerability
             why = f" ({decided.reason})" if decided and not decided.answerable and decided.reason else ""
-            unread = decided is not None and decided.reason == REASONS["foreign_without_names"]
+            unread = decided is not None and decided.cause == "foreign_without_names"
             text = UNREADABLE.format(why=why) if unread else NO_ANSWER[:-1] + why + "."
             text += f" The closest papers are: {closest}." if closest else ""
             return Answer(text=text, abstained=True, mode=ModeInfo(**{**mode.__dict__, "generator": "none"}),

@@ -12,12 +12,12 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ..embeddings.base import Embedder
+from ..embeddings.multilingual import PassageEncoder
 from .terms import bare_numbers, content_terms, names_supported
 
 Vector = npt.NDArray[np.float32]
@@ -96,14 +96,6 @@ class SupportScorer:
         vectors = self.embedder.embed([claim, *evidence_sentences])
         best = float((vectors[1:] @ vectors[0]).max())
         return 0.5 * max(best, 0.0) + 0.5 * lexical_coverage(claim, joined)
-
-
-class PassageEncoder(Protocol):
-    """A multilingual encoder (:class:`rag.embeddings.multilingual.MultilingualEncoder`)."""
-
-    def queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
-
-    def passages(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
 
 
 #: The map from the multilingual encoder's cosine onto :meth:`SupportScorer.relevance`'s scale,

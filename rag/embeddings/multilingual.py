@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,17 @@ def unavailable_reason() -> str | None:
         if flags and "avx2" not in flags:
             return f"this CPU has no AVX2, which the {PACKAGE} engine needs"
     return None
+
+
+class PassageEncoder(Protocol):
+    """What cross-language search needs of an encoder (:class:`MultilingualEncoder`): unit
+    vectors of ``dim`` floats for questions and for passages, in one space."""
+
+    dim: int
+
+    def queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+    def passages(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
 
 
 class MultilingualEncoder:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..embeddings.multilingual import MODEL_NAME, MultilingualEncoder
+from ..embeddings.multilingual import MODEL_NAME, PassageEncoder
 from ..types import Paper
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def paper_text(paper: Paper) -> str:
 class CrossLingualPapers:
     """Paper id → unit vector of multilingual-e5 (see the module docstring)."""
 
-    def __init__(self, folder: Path, encoder: MultilingualEncoder) -> None:
+    def __init__(self, folder: Path, encoder: PassageEncoder) -> None:
         self.path = folder / FILE
         self.encoder = encoder
         self._lock = threading.Lock()
@@ -102,11 +102,19 @@ class CrossLingualPapers:
             have = dict(zip(self._ids, self._digests, strict=True))
         return [pid for pid, digest in current.items() if have.get(pid) != digest]
 
-    def update(self, current: Mapping[str, str], fetch: FetchPapers, progress: Progress | None = None) -> int:
+    def update(
+        self,
+        current: Mapping[str, str],
+        fetch: FetchPapers,
+        progress: Progress | None = None,
+        missing: Sequence[str] | None = None,
+    ) -> int:
         """Encode the papers of ``current`` (paper id → content hash) that lack a vector for
         that content (their text from ``fetch``) and forget papers not in ``current``; return
-        how many were encoded."""
-        todo = [p for p in fetch(self.missing(current)).values() if p.id in current]
+        how many were encoded. ``missing``: those papers, where the caller has just asked
+        :meth:`missing`."""
+        wanted = self.missing(current) if missing is None else missing
+        todo = [p for p in fetch(wanted).values() if p.id in current]
         vectors: list[npt.NDArray[np.float32]] = []
         for start in range(0, len(todo), BATCH):
             vectors.append(self.encoder.passages([paper_text(p) for p in todo[start : start + BATCH]]))
@@ -155,15 +163,15 @@ def encode_all(
     """:meth:`CrossLingualPapers.update` with a progress bar (when ``progress``)."""
     from tqdm import tqdm
 
-    todo = len(store.missing(current))
+    todo = store.missing(current)
     with tqdm(
-        total=todo, desc="cross-language vectors", unit="paper", disable=not progress or not todo
+        total=len(todo), desc="cross-language vectors", unit="paper", disable=not progress or not todo
     ) as bar:
 
         def step(done: int, _total: int) -> None:
             bar.update(done - bar.n)
 
-        return store.update(current, fetch, step)
+        return store.update(current, fetch, step, missing=todo)
 
 
 def current_papers(chunk_ids: Iterable[str]) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -10,6 +11,7 @@ from typing import Literal
 from ..index.crosslingual import current_papers
 from ..index.filters import SearchFilters
 from ..index.ids import paper_of
+from ..index.lexical import LexicalIndex
 from ..index.store import ScholiumIndex
 from ..types import ChunkHit, SearchResult
 from .fusion import reciprocal_rank_fusion
@@ -17,6 +19,28 @@ from .fusion import reciprocal_rank_fusion
 log = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class _PaperChunks:
+    """The chunks of one published lexical index generation, by paper."""
+
+    lexical: LexicalIndex
+    stamp: str
+    #: Every chunk id, each paper's chunks together and in text order.
+    ordered: list[str]
+    #: Paper id → content hash (the one its chunk ids carry).
+    current: dict[str, str]
+    #: Paper id → its first chunk.
+    first: dict[str, str]
+
+    @classmethod
+    def read(cls, lexical: LexicalIndex) -> _PaperChunks:
+        ordered = sorted(lexical.chunk_ids(), key=_chunk_order)
+        first: dict[str, str] = {}
+        for chunk in ordered:
+            first.setdefault(paper_of(chunk), chunk)
+        return cls(lexical, lexical.stamp, ordered, current_papers(ordered), first)
 
 
 @dataclass
@@ -37,6 +61,8 @@ class HybridRetriever:
     def __init__(self, index: ScholiumIndex) -> None:
         self.index = index
         self.settings = index.settings.retrieval
+        self._paper_chunks: _PaperChunks | None = None
+        self._paper_chunks_lock = threading.Lock()
 
     def dense(
         self, query: str, n: int, filters: SearchFilters, trace: RetrievalTrace
@@ -71,6 +97,19 @@ class HybridRetriever:
         trace.timings["lexical"] = time.perf_counter() - clock
         return hits
 
+    def _papers(self) -> _PaperChunks:
+        """What cross-language search reads off the lexical index (every chunk id, each paper's
+        content hash and first chunk), read once per published generation, not per question."""
+        lexical = self.index.lexical
+        seen = self._paper_chunks
+        if seen is not None and seen.lexical is lexical and seen.stamp == lexical.stamp:
+            return seen
+        with self._paper_chunks_lock:
+            seen = self._paper_chunks
+            if seen is None or seen.lexical is not lexical or seen.stamp != lexical.stamp:
+                seen = self._paper_chunks = _PaperChunks.read(lexical)
+            return seen
+
     def crosslingual(
         self, question: str, n: int, filters: SearchFilters, trace: RetrievalTrace
     ) -> list[tuple[str, float]] | None:
@@ -82,16 +121,19 @@ class HybridRetriever:
         if store is None:
             return None
         clock = time.perf_counter()
-        lexical = self.index.lexical
-        every = lexical.chunk_ids()
-        current = current_papers(every)
-        if store.missing(current):
+        papers = self._papers()
+        todo = store.missing(papers.current)
+        if todo:
             log.info("encoding papers for cross-language search (once per paper text)")
-            store.update(current, self.index.papers.get)
-        chunks = every if filters.empty else lexical.passing(every, filters)
-        first: dict[str, str] = {}
-        for chunk in sorted(chunks, key=_chunk_order):
-            first.setdefault(paper_of(chunk), chunk)
+            store.update(papers.current, self.index.papers.get, missing=todo)
+        if filters.empty:
+            first = papers.first
+        else:
+            keep = papers.lexical.passing(papers.ordered, filters)
+            first = {}
+            for chunk in papers.ordered:
+                if chunk in keep:
+                    first.setdefault(paper_of(chunk), chunk)
         ranked = store.rank(question, n, among=set(first))
         trace.timings["crosslingual"] = time.perf_counter() - clock
         return [(first[pid], score) for pid, score in ranked]
@@ -100,7 +142,7 @@ class HybridRetriever:
         """How many papers cross-language search must encode before it can rank (0 when it is
         off or up to date)."""
         store = self.index.crosslingual
-        return len(store.missing(current_papers(self.index.lexical.chunk_ids()))) if store is not None else 0
+        return len(store.missing(self._papers().current)) if store is not None else 0
 
     def search(
         self,

@@ -348,12 +348,20 @@ def test_the_badge_says_why_a_question_was_not_answered_or_how_it_was_found() ->
     from rag.answer.answerable import REASONS
 
     unread = replace(
-        _abstained(), answerability={"answerable": False, "reason": REASONS["foreign_without_names"]}
+        _abstained(),
+        answerability={
+            "answerable": False,
+            "reason": REASONS["foreign_without_names"],
+            "cause": "foreign_without_names",
+        },
     )
     assert render.state_badge(unread) == ("unread", "Question not read: ask in English or name the work")
     page = render.transcript([Turn(question="Je cherche ...", answer=unread)])
     assert "Question not read" in page and "Not answered by the corpus" not in page
     assert render.state_badge(_abstained())[0] == "abstained"
+    # The badge reads the cause key, not the words (which may be reworded).
+    reworded = replace(unread, answerability={**unread.answerability, "reason": "reworded"})
+    assert render.state_badge(reworded)[0] == "unread"
     across = replace(_abstained(), abstained=False, crosslingual=True, text="X — y [1].")
     assert render.state_badge(across) == ("crosslingual", "Found across languages")
     assert render.state_badge(replace(across, crosslingual=False)) is None

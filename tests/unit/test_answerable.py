@@ -111,11 +111,12 @@ def test_decision_answers_a_reported_number_and_abstains_with_a_reason(
 ) -> None:
     q = "How many parameters does the D3Net AEC network have?"
     ok = decide(make_plan(q), _with_dense(evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])))
-    assert ok.answerable and ok.reason is None and set(ok.features) == set(FEATURES)
+    assert ok.answerable and ok.reason is None and ok.cause is None and set(ok.features) == set(FEATURES)
     q = "How many training tokens were used to pre-train the Mix-LN models?"
     no = decide(make_plan(q), _with_dense(evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])))
     assert not no.answerable and no.probability < no.threshold
     assert no.reason == "the papers found do not report the training tokens in their abstracts"
+    assert no.cause == "value_gap" and no.to_dict()["cause"] == "value_gap"
 
 
 def test_relevance_rule(scorer: SupportScorer) -> None:  # noqa: F811
@@ -125,17 +126,21 @@ def test_relevance_rule(scorer: SupportScorer) -> None:  # noqa: F811
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
     no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
     assert not no.answerable and no.reason == "the message asks nothing about the papers"
+    assert no.cause == "only_instructions"
     # A fact question whose papers have no value near the asked measure: abstain, saying which.
     q = "How many training tokens were used to pre-train the Mix-LN models?"
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
     no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
     assert not no.answerable and no.rule == "relevance" and "training tokens" in (no.reason or "")
+    assert no.cause == "value_gap"
     q = "How many parameters does the D3Net AEC network have?"
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
     assert relevance_gate(decide(plan, ev), ev, 0.2, plan).answerable
-    assert not relevance_gate(decide(plan, ev), ev, 0.99, plan).answerable
+    high = relevance_gate(decide(plan, ev), ev, 0.99, plan)
+    assert not high.answerable and high.cause == "best_relevance"
+    assert high.reason == answerable.REASONS["best_relevance"]
     # A follow-up about known papers clears a lower bar (short questions share few words).
     q = "What range of model sizes did they test it on?"
     follow = make_plan(q, has_history=True, focus=("p1",))
@@ -184,6 +189,7 @@ def test_a_question_in_another_language_needs_a_name_to_search_by(scorer: Suppor
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
     no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
     assert not no.answerable and "language" in (no.reason or "")
+    assert no.cause == "foreign_without_names"
     q = "Wie viele Parameter hat das D3Net-Netzwerk zur Echokompensation?"
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [AEC], [(1, 1)])

@@ -20,7 +20,10 @@ from rag.answer.language import names_nothing_readable
 from rag.answer.plan import make_plan
 from rag.answer.support import SCALE_FILE, CrossLingualScorer, SupportScorer, load_scale
 from rag.embeddings import multilingual
-from rag.index.crosslingual import CrossLingualPapers, current_papers, paper_text
+from rag.index.crosslingual import CrossLingualPapers, FetchPapers, current_papers, paper_text
+from rag.index.filters import SearchFilters
+from rag.retrieve.retriever import HybridRetriever, RetrievalTrace
+from rag.settings import Settings
 from rag.types import Paper
 from tests.unit.test_citations import MIXLN
 from tests.unit.test_plan_stages import evidence_for, scorer  # noqa: F401  (fixture)
@@ -60,7 +63,7 @@ PAPERS = {
 }
 
 
-def _fetch(papers: dict[str, Paper]) -> object:
+def _fetch(papers: dict[str, Paper]) -> FetchPapers:
     def fetch(ids: Iterable[str]) -> dict[str, Paper]:
         return {i: papers[i] for i in ids if i in papers}
 
@@ -73,31 +76,79 @@ def _current(papers: dict[str, Paper]) -> dict[str, str]:
 
 def test_paper_vectors_are_made_once_per_text_and_kept_on_disk(tmp_path: Path) -> None:
     encoder = WordEncoder()
-    store = CrossLingualPapers(tmp_path, encoder)  # type: ignore[arg-type]
+    store = CrossLingualPapers(tmp_path, encoder)
     assert store.missing(_current(PAPERS)) == ["g", "d", "c"]
-    assert store.update(_current(PAPERS), _fetch(PAPERS)) == 3  # type: ignore[arg-type]
+    assert store.update(_current(PAPERS), _fetch(PAPERS)) == 3
     assert encoder.encoded == [paper_text(p) for p in PAPERS.values()]
     assert store.rank("Welche Arbeit lässt einen Avatar tanzen (dance)?", 2)[0][0] == "d"
     # Another process (a new store over the same folder) reuses the vectors: nothing is encoded.
     again = WordEncoder()
-    reopened = CrossLingualPapers(tmp_path, again)  # type: ignore[arg-type]
+    reopened = CrossLingualPapers(tmp_path, again)
     assert reopened.missing(_current(PAPERS)) == []
-    assert reopened.update(_current(PAPERS), _fetch(PAPERS)) == 0 and again.encoded == []  # type: ignore[arg-type]
+    assert reopened.update(_current(PAPERS), _fetch(PAPERS)) == 0 and again.encoded == []
     # A changed abstract is encoded again; a removed paper is forgotten.
     changed = {"g": replace(PAPERS["g"], abstract="Now about a cache."), "d": PAPERS["d"]}
-    assert reopened.update(_current(changed), _fetch(changed)) == 1  # type: ignore[arg-type]
+    assert reopened.update(_current(changed), _fetch(changed)) == 1
     assert len(reopened) == 2
     assert [pid for pid, _ in reopened.rank("cache", 5)] == ["g", "d"]
     # Filters: only the papers asked for are ranked.
     assert [pid for pid, _ in reopened.rank("cache", 5, among={"d"})] == ["d"]
 
 
+class CountingLexical:
+    """A stand-in lexical index generation: its chunk ids, counting full reads; the filter
+    passes the chunks of paper "d" only."""
+
+    def __init__(self, chunk_ids: list[str], stamp: str) -> None:
+        self.ids, self.stamp, self.reads = chunk_ids, stamp, 0
+
+    def chunk_ids(self) -> list[str]:
+        self.reads += 1
+        return list(self.ids)
+
+    def passing(self, chunk_ids: Sequence[str], filters: SearchFilters) -> set[str]:
+        return {c for c in chunk_ids if c.startswith("d:")}
+
+
+def test_the_retriever_reads_the_papers_chunks_once_per_index_generation(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    # Chunk ids out of order, as an index may list them: each paper stands for its first chunk.
+    ids = [f"{pid}:{p.content_hash}:{n}" for n in (2, 0, 1) for pid, p in PAPERS.items()]
+    lexical = CountingLexical(ids, "s1")
+    encoder = WordEncoder()
+    index = SimpleNamespace(
+        settings=Settings(),
+        lexical=lexical,
+        crosslingual=CrossLingualPapers(tmp_path, encoder),
+        papers=SimpleNamespace(get=_fetch(PAPERS)),
+    )
+    retriever = HybridRetriever(index)  # type: ignore[arg-type]
+    assert retriever.crosslingual_pending() == 3
+    hits = retriever.crosslingual(
+        "Welche Arbeit lässt einen Avatar tanzen (dance)?", 2, SearchFilters(), RetrievalTrace()
+    )
+    assert hits is not None and hits[0][0] == f"d:{PAPERS['d'].content_hash}:0"
+    assert len(encoder.encoded) == 3 and retriever.crosslingual_pending() == 0
+    only_d = retriever.crosslingual("cache", 5, SearchFilters(source="x"), RetrievalTrace())
+    assert [c for c, _ in only_d or []] == [f"d:{PAPERS['d'].content_hash}:0"]
+    assert lexical.reads == 1  # three questions and two checks, one read of the index
+    # A new generation (another ingest published) is read again; its new paper is encoded.
+    extra = _paper("p", "A poem generator", "We write a poem.")
+    index.papers = SimpleNamespace(get=_fetch({**PAPERS, "p": extra}))
+    index.lexical = CountingLexical([*ids, f"p:{extra.content_hash}:0"], "s2")
+    assert retriever.crosslingual_pending() == 1
+    hits = retriever.crosslingual("poem", 1, SearchFilters(), RetrievalTrace())
+    assert hits is not None and [c for c, _ in hits] == [f"p:{extra.content_hash}:0"]
+    assert index.lexical.reads == 1 and len(encoder.encoded) == 4
+
+
 def test_an_unreadable_vector_file_is_rebuilt_not_trusted(tmp_path: Path) -> None:
     (tmp_path / "crosslingual.npz").write_bytes(b"not a numpy file")
     encoder = WordEncoder()
-    store = CrossLingualPapers(tmp_path, encoder)  # type: ignore[arg-type]
-    assert store.update(_current(PAPERS), _fetch(PAPERS)) == 3  # type: ignore[arg-type]
-    assert CrossLingualPapers(tmp_path, WordEncoder()).missing(_current(PAPERS)) == []  # type: ignore[arg-type]
+    store = CrossLingualPapers(tmp_path, encoder)
+    assert store.update(_current(PAPERS), _fetch(PAPERS)) == 3
+    assert CrossLingualPapers(tmp_path, WordEncoder()).missing(_current(PAPERS)) == []
 
 
 def test_chunk_ids_say_which_text_each_paper_has() -> None:
