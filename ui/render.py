@@ -150,11 +150,15 @@ def paragraphs(text: str) -> str:
 
 def state_badge(answer: Answer) -> tuple[str, str] | None:
     """(kind, label) of the badge over an answer that is not a plain cited answer: abstained,
-    a question the search could not read (it is not known that the corpus lacks the answer),
-    or one answered across languages; ``None`` otherwise."""
+    a question the search could not read or a model answer withheld as unverifiable (in both,
+    it is not known that the corpus lacks the answer), or one answered across languages;
+    ``None`` otherwise."""
     if answer.abstained:
-        if (answer.answerability or {}).get("cause") == "foreign_without_names":
+        cause = (answer.answerability or {}).get("cause")
+        if cause == "foreign_without_names":
             return "unread", "Question not read: ask in English or name the work"
+        if cause == "unverified":
+            return "withheld", "Answer withheld: it could not be verified"
         return "abstained", "Not answered by the corpus"
     if answer.crosslingual:
         return "crosslingual", "Found across languages"

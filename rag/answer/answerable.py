@@ -71,6 +71,10 @@ REASONS: dict[str, str] = {
     "only_instructions": "the message asks nothing about the papers",
     "foreign_without_names": "the question is in a language the search cannot read, and it names no "
     "method, model or dataset to look for",
+    # Set by the answer stage, after the decision let the question through:
+    "no_sentence": "no sentence of the papers found states what is asked",
+    "model_declined": "the model found no answer in the papers found",
+    "unverified": "the model's answer could not be verified against the sources",
     "best_relevance": "no paper in the corpus addresses this question",
     "dense_top": "no paper in the corpus addresses this question",
     "retrievers_agree": "no paper in the corpus addresses this question",
@@ -99,7 +103,9 @@ class Answerability:
     features: dict[str, float]
     #: Why we abstain, in words ("the corpus has no paper on gnmt"); ``None`` when answerable.
     reason: str | None = None
-    #: Which rule decided: ``calibrated`` (this model) or ``relevance`` (the best sentence's score).
+    #: Which rule decided: ``calibrated`` (this model), ``relevance`` (the best sentence's score)
+    #: or ``answer`` (the decision let the question through, but the answer stage found no
+    #: sentence to quote, the model declined, or its answer failed verification).
     rule: str = "calibrated"
     #: Why we abstain, as a key of :data:`REASONS` (``"foreign_without_names"``: the search could
     #: not read the question) for code to branch on; ``None`` when answerable.
@@ -310,6 +316,13 @@ def relevance_gate(
     if evidence.best_relevance >= min_relevance:
         return replace(calibrated, answerable=True, reason=None, cause=None, rule="relevance")
     return _abstain(calibrated, "best_relevance", plan)
+
+
+def after_answer_stage(decided: Answerability, cause: str) -> Answerability:
+    """``decided`` (answerable) turned into an abstention by the answer stage, for ``cause``
+    (``no_sentence``, ``model_declined`` or ``unverified``): the answer's record then says why
+    it abstained; the probability stays the decision's."""
+    return replace(decided, answerable=False, reason=REASONS[cause], cause=cause, rule="answer")
 
 
 def _abstain(calibrated: Answerability, cause: str, plan: Plan | None) -> Answerability:

@@ -28,7 +28,7 @@ from ..retrieve.spelling import Correction, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
-from .answerable import Answerability, decide, relevance_gate
+from .answerable import Answerability, after_answer_stage, decide, relevance_gate
 from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 AnswerMode = Literal["llm", "extractive"]
 NO_ANSWER = "The corpus does not answer this question."
+#: An abstention because the model's answer failed verification (and no sentence could be
+#: quoted instead): the sources may answer; what the model said could not be checked.
+UNVERIFIED = "No answer could be verified against the sources."
 #: An abstention on a question the search could not read says so: that the corpus lacks the
 #: answer is not known then.
 UNREADABLE = (
@@ -96,6 +99,13 @@ def _history(history: Sequence[Mapping[str, Any]] | None) -> list[Message]:
             message["paper_ids"] = list(ids)
         out.append(message)
     return out
+
+
+def _answer_stage_cause(mode: ModeInfo) -> str:
+    """Why an answer the decision let through came out empty (a key of ``REASONS``)."""
+    if mode.fallback_reason == "unverified":
+        return "unverified"
+    return "model_declined" if mode.generator == "llm" else "no_sentence"
 
 
 class AnswerPipeline:
@@ -395,9 +405,17 @@ class AnswerPipeline:
         if not sentences or evidence is None:
             closest = "; ".join(r.title for r in results[:3] if r.title)
             decided = run.answerability
+            if decided is not None and decided.answerable:
+                # The decision let the question through; the answer stage found nothing to say.
+                decided = after_answer_stage(decided, _answer_stage_cause(mode))
+                common["answerability"] = decided.to_dict()
             why = f" ({decided.reason})" if decided and not decided.answerable and decided.reason else ""
-            unread = decided is not None and decided.cause == "foreign_without_names"
-            text = UNREADABLE.format(why=why) if unread else NO_ANSWER[:-1] + why + "."
+            if decided is not None and decided.cause == "foreign_without_names":
+                text = UNREADABLE.format(why=why)
+            elif decided is not None and decided.cause == "unverified":
+                text = UNVERIFIED  # whether the corpus answers is not known
+            else:
+                text = NO_ANSWER[:-1] + why + "."
             text += f" The closest papers are: {closest}." if closest else ""
             return Answer(text=text, abstained=True, mode=ModeInfo(**{**mode.__dict__, "generator": "none"}),
                           **common)  # fmt: skip

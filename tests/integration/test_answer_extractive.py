@@ -170,6 +170,37 @@ def test_unverifiable_model_reply_falls_back_to_the_sources_sentences(
     assert answer.notice and "showing the sources' sentences instead" in answer.notice
 
 
+def test_an_unverifiable_reply_with_nothing_to_quote_is_withheld_and_says_why(
+    full_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's reply fails verification and no sentence can be quoted instead: the answer
+    abstains without claiming the corpus lacks the answer, and its record says which stage
+    decided and why (``answerability.cause``), not only the decision that let it through."""
+    from collections.abc import Iterator
+
+    from rag.answer.generate import Draft
+    from rag.answer.pipeline import AnswerPipeline
+
+    def made_up(self: AnswerPipeline, run: object, evidence: object) -> Iterator[str]:
+        yield "Bananas are yellow and ripen in 3 days [1]. Penguins cannot fly [2]."
+
+    monkeypatch.setattr(AnswerPipeline, "_generate_llm", made_up)
+    monkeypatch.setattr(AnswerPipeline, "_quote_draft", lambda self, run, evidence: Draft("extractive"))
+    answer = full_assistant.ask(
+        "How many parameters does the complex-valued AEC network built on D3Net blocks have?", mode="llm"
+    )
+    _check_contract(answer)
+    assert answer.abstained and answer.text.startswith("No answer could be verified against the sources.")
+    decided = answer.answerability or {}
+    assert decided["answerable"] is False and decided["cause"] == "unverified" and decided["rule"] == "answer"
+    assert decided["probability"] >= decided["threshold"]  # the decision itself had let it through
+    # The model declining (NOT_IN_CORPUS) is another cause, in words in the answer.
+    monkeypatch.setattr(AnswerPipeline, "_generate_llm", lambda self, run, evidence: iter(["NOT_IN_CORPUS"]))
+    declined = full_assistant.ask("What does the D3Net AEC network use for noise suppression?", mode="llm")
+    assert declined.abstained and (declined.answerability or {})["cause"] == "model_declined"
+    assert "(the model found no answer in the papers found)" in declined.text
+
+
 def test_a_misspelled_question_is_searched_as_the_collection_spells_it(full_assistant: Assistant) -> None:
     answer = full_assistant.ask(
         "wat metrc does the SpcaeEvo mehtod use to mesure how quantizaton-frendly a serch space is?",

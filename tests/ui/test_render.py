@@ -362,6 +362,8 @@ def test_the_badge_says_why_a_question_was_not_answered_or_how_it_was_found() ->
     # The badge reads the cause key, not the words (which may be reworded).
     reworded = replace(unread, answerability={**unread.answerability, "reason": "reworded"})
     assert render.state_badge(reworded)[0] == "unread"
+    withheld = replace(unread, answerability={"answerable": False, "cause": "unverified"})
+    assert render.state_badge(withheld) == ("withheld", "Answer withheld: it could not be verified")
     across = replace(_abstained(), abstained=False, crosslingual=True, text="X — y [1].")
     assert render.state_badge(across) == ("crosslingual", "Found across languages")
     assert render.state_badge(replace(across, crosslingual=False)) is None
