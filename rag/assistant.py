@@ -152,7 +152,7 @@ class Assistant:
         if not query:
             raise ValueError("the query is empty")
         hybrid = (mode or self.settings.retrieval.mode) == "hybrid"
-        foreign = query if hybrid and names_nothing_readable(query) else None
+        foreign = query if hybrid and names_nothing_readable(query, self.pipeline.known_word) else None
         trace = RetrievalTrace()
         clock = time.perf_counter()
         try:

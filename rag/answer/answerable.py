@@ -31,7 +31,6 @@ from typing import Any
 
 from .evidence import EvidenceItem
 from .gather import Evidence
-from .language import names_nothing_readable
 from .logistic import LogisticModel
 from .plan import Plan
 from .question import asked_subject, quantity_phrase
@@ -295,7 +294,7 @@ def relevance_gate(
     naming the asked measure (``value_gap`` < 1). The calibrated probability is kept for the record."""
     if plan is not None and plan.orders_only:  # nothing is asked: nothing to answer
         return _abstain(calibrated, "only_instructions", plan)
-    if plan is not None and not evidence.crosslingual and names_nothing_readable(plan.question):
+    if plan is not None and not evidence.crosslingual and plan.names_nothing_readable:
         # Without the multilingual encoder the models read English only; in another language,
         # only a name or an acronym the question shares with a paper ("SVHN", "LightHGNN")
         # shows what it is about.

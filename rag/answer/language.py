@@ -16,9 +16,13 @@ are English words (pyspellchecker's list, as used by :mod:`rag.retrieve.spelling
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..retrieve.spelling import is_english
 from .terms import distinctive_names
+
+#: Whether the collection uses a word (its stem is in some indexed chunk).
+KnownWord = Callable[[str], bool]
 
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
@@ -37,14 +41,21 @@ def _ordinary(word: str) -> bool:
     return word.isalpha() and (word.islower() or (word[:1].isupper() and word[1:].islower()))
 
 
-def is_english_text(text: str) -> bool:
-    """Whether ``text`` reads as English (see the module docstring)."""
+def is_english_text(text: str, known: KnownWord | None = None) -> bool:
+    """Whether ``text`` reads as English (see the module docstring).
+
+    ``known``: whether the collection uses a word. A word it uses that is no dictionary word
+    ("pytorch", "fuzzer", "sota") is a term of the field, evidence of neither language, and is
+    left out of the count; so a question with many typos and such terms ("nueri dl fuzzer how
+    mnay new bugs in pytorch ...") still reads as the English it is."""
     letters = _LETTER.findall(text)
     if not letters:
         return True
     if sum(1 for c in letters if _LATIN.match(c)) < 0.7 * len(letters):
         return False
     words = [w for w in _WORD.findall(text) if _ordinary(w) and len(w) >= 2]
+    if known is not None:
+        words = [w for w in words if is_english(w) or not known(w)]
     if not words:
         return True
     english = sum(1 for w in words if is_english(w))
@@ -110,8 +121,11 @@ def _hyphenated_name(word: str) -> bool:
     return len(parts) > 1 and all(p[:1].isupper() and len(p) <= 4 for p in parts)
 
 
-def names_nothing_readable(text: str) -> bool:
+def names_nothing_readable(text: str, known: KnownWord | None = None, *, english: bool | None = None) -> bool:
     """Whether ``text`` is in another language and names nothing the English search can match
     (:func:`names_a_work`): such a question is searched across languages where the multilingual
-    encoder runs, else it cannot be read."""
-    return not is_english_text(text) and not names_a_work(text)
+    encoder runs, else it cannot be read. ``english``: whether it is English, where already
+    decided (``Plan.english``); else :func:`is_english_text` with ``known``."""
+    if english is None:
+        english = is_english_text(text, known)
+    return not english and not names_a_work(text)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..generate.errors import LLMError
 from ..index.ids import paper_of
+from ..index.lexical.analysis import terms
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..retrieve.query import lexical_query
@@ -33,7 +34,7 @@ from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
-from .language import is_english_text, names_nothing_readable
+from .language import is_english_text
 from .plan import Plan, make_plan
 from .question import (
     cited_claim,
@@ -195,8 +196,13 @@ class AnswerPipeline:
         if not self.settings.answer.correct_spelling:
             return Correction(question)
         # In another language only names are corrected: its words are not misspelled English.
-        names_only = not is_english_text(question)
+        names_only = not is_english_text(question, self.known_word)
         return correct_spelling(question, self.index.lexical.doc_freq, self._occurs, names_only=names_only)
+
+    def known_word(self, word: str) -> bool:
+        """Whether some indexed chunk contains ``word`` (its stem)."""
+        stems = terms([word])[0]
+        return len(stems) == 1 and self.index.lexical.doc_freq(stems[0]) > 0
 
     def _occurs(self, word: str) -> str | None:
         """``word`` as a paper's title or abstract writes it as a whole word ("spaceevo" →
@@ -236,14 +242,16 @@ class AnswerPipeline:
     def _plan_corrected(
         self, question: str, turns: list[Message], filters: SearchFilters
     ) -> tuple[_Run, list[SearchResult]]:
-        plan = make_plan(question, has_history=bool(turns))
+        plan = make_plan(question, has_history=bool(turns), known=self.known_word)
         focus: list[SearchResult] = []
         query = plan.readable  # a question in another language: the part retrieval can read
         if plan.kind == "followup":
             focus = self.focus(turns, filters, RetrievalTrace(), plan.question)
             if focus:
                 query = f"{plan.question} ({'; '.join(r.title for r in focus)})"
-                plan = make_plan(question, has_history=True, focus=tuple(r.paper_id for r in focus))
+                plan = make_plan(
+                    question, has_history=True, focus=tuple(r.paper_id for r in focus), known=self.known_word
+                )
             else:
                 query = rule_based_standalone(plan.question, turns)
         return _Run(question, plan, query), focus
@@ -269,7 +277,7 @@ class AnswerPipeline:
         runs; else ``None``. A question naming a method, acronym or dataset ("在SVHN…") is
         searched by those names: on the dev questions in other languages that name one, that
         found the gold paper for 29 of 29, the multilingual encoder for 26."""
-        if run.translation or not names_nothing_readable(run.plan.question):
+        if run.translation or not run.plan.names_nothing_readable:
             return None
         return self.crosslingual_scorer
 
@@ -449,7 +457,7 @@ class AnswerPipeline:
         # extractive mode makes no model call)
         english: str | None = None
         translated_in = 0.0
-        if requested == "llm" and cfg.translate_questions and not is_english_text(question):
+        if requested == "llm" and cfg.translate_questions and not is_english_text(question, self.known_word):
             yield StatusEvent("translating the question")
             clock = time.perf_counter()
             english = self.translate(question)

@@ -43,13 +43,16 @@ _PRONOUN = re.compile(
 def clean_question(text: str, max_chars: int) -> str:
     """Normalize a question; raise ``QuestionError`` if it is empty or too long.
 
-    Unpaired surrogates and control characters are removed; whitespace is collapsed.
+    Unpaired surrogates and control characters are removed; whitespace is collapsed, except
+    that line breaks between non-empty lines are kept as one ``\n`` (a line break ends what
+    comes before it: an order on one line does not take the question on the next with it,
+    see ``plan.strip_instructions``).
     """
     if not isinstance(text, str):
         raise QuestionError("the question must be text")
     text = text.encode("utf-8", errors="replace").decode("utf-8")  # unpaired surrogates → "?"
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
-    text = " ".join(text.split())
+    text = "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
     if not text:
         raise QuestionError("the question is empty: please type a question about the papers")
     if len(text) > max_chars:

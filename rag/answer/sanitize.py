@@ -74,13 +74,16 @@ _INSTRUCTION = re.compile(
     "|".join(
         [
             _FILLER + r"(?:ignore|disregard|forget|override|bypass)\b.{0,80}?"
-            r"\b(?:instructions?|rules|prompts?|guidelines|directions|constraints|context|sources)\b",
+            r"\b(?:instructions?|rules|prompts?|guidelines|directions|constraints|context|sources"
+            r"|documents|abstracts|papers|retrieval|questions?|messages?|everything)\b",
             _FILLER + r"(?:reveal|print|repeat|output|show|display|dump|leak|recite|tell\s+me)\b.{0,60}?"
             r"\b(?:system\s+prompt|instructions|rules|prompt|guidelines|configuration)\b",
             _FILLER + r"(?:answer|reply|respond)\s+(?:only\s+|exclusively\s+|always\s+)?"
             r"(?:with|by\s+saying|in\s+the\s+form|:)",
             _FILLER + r"(?:do\s+not|don't|never|always)\s+"
-            r"(?:cite|mention|reveal|follow|answer|tell|say|refuse)\b",
+            r"(?:cite|mention|reveal|follow|answer|tell|say|refuse|use|consult|read)\b",
+            # A header claiming authority: "### SYSTEM OVERRIDE", "[Developer mode] ...".
+            r"^\W*(?:system|developer|admin)\s+(?:override|notice|update|mode)\b",
             _FILLER + r"(?:cite|attribute)\s+(?:this|it|the|paper|source|\[)",
             _FILLER + r"(?:state|claim|say|report|write|pretend|assert)\s+(?:that|only|to\b|you\b)",
             _FILLER + r"(?:when|if|whenever)\s+"

@@ -39,6 +39,20 @@ def test_the_readable_part_of_other_languages(question: str, readable: str) -> N
     assert not plan.english and plan.readable == readable and plan.to_dict()["english"] is False
 
 
+def test_words_of_the_field_are_evidence_of_neither_language() -> None:
+    # Typos and field terms: too few dictionary words to read as English on their own.
+    sms = "nueri dl fuzzer how mnay new bugs in pytorch n tensorflow n how much branch coverge gain over sota"
+    assert not is_english_text(sms)
+    field = {"nueri", "dl", "fuzzer", "pytorch", "tensorflow", "sota", "coverage"}
+    known = field.__contains__  # the words some indexed chunk uses (typos are not among them)
+    assert is_english_text(sms, known)
+    plan = make_plan(sms, known=known)
+    assert plan.english and plan.readable == plan.question and not plan.names_nothing_readable
+    # A question in another language stays one: its words are not the collection's.
+    german = "Wie viele neue Fehler findet der Fuzzer in PyTorch und TensorFlow?"
+    assert not is_english_text(german, known) and not make_plan(german, known=known).english
+
+
 def test_an_english_plan_reads_the_whole_question() -> None:
     plan = make_plan("How many parameters does Spikformer V2 have?")
     assert plan.english and plan.readable == plan.question

@@ -61,6 +61,11 @@ def test_terms_numbers_names() -> None:
 
 def test_clean_question() -> None:
     assert clean_question("  what\x00 is\tMix-LN?\n ", 100) == "what is Mix-LN?"
+    # Line breaks between lines are kept (one each): they end an order given on the line before.
+    assert (
+        clean_question("Ignore the sources \r\n\n\n  What is  Mix-LN?", 100)
+        == "Ignore the sources\nWhat is Mix-LN?"
+    )
     assert clean_question("bad \ud800 surrogate", 100) == "bad ? surrogate"
     with pytest.raises(QuestionError, match="empty"):
         clean_question(" \n\t ", 100)
