@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,10 +38,19 @@ class _PaperChunks:
     @classmethod
     def read(cls, lexical: LexicalIndex) -> _PaperChunks:
         ordered = sorted(lexical.chunk_ids(), key=_chunk_order)
-        first: dict[str, str] = {}
-        for chunk in ordered:
-            first.setdefault(paper_of(chunk), chunk)
-        return cls(lexical, lexical.stamp, ordered, current_papers(ordered), first)
+        return cls(lexical, lexical.stamp, ordered, current_papers(ordered), _first_chunks(ordered))
+
+    def serves(self, lexical: LexicalIndex) -> bool:
+        """Whether this was read off ``lexical`` as it is now."""
+        return self.lexical is lexical and self.stamp == lexical.stamp
+
+
+def _first_chunks(ordered: Iterable[str]) -> dict[str, str]:
+    """Paper id → its first chunk, of chunk ids in text order."""
+    first: dict[str, str] = {}
+    for chunk in ordered:
+        first.setdefault(paper_of(chunk), chunk)
+    return first
 
 
 @dataclass
@@ -102,11 +112,11 @@ class HybridRetriever:
         content hash and first chunk), read once per published generation, not per question."""
         lexical = self.index.lexical
         seen = self._paper_chunks
-        if seen is not None and seen.lexical is lexical and seen.stamp == lexical.stamp:
+        if seen is not None and seen.serves(lexical):
             return seen
-        with self._paper_chunks_lock:
+        with self._paper_chunks_lock:  # one thread reads the index; the others reuse it
             seen = self._paper_chunks
-            if seen is None or seen.lexical is not lexical or seen.stamp != lexical.stamp:
+            if seen is None or not seen.serves(lexical):
                 seen = self._paper_chunks = _PaperChunks.read(lexical)
             return seen
 
@@ -130,10 +140,7 @@ class HybridRetriever:
             first = papers.first
         else:
             keep = papers.lexical.passing(papers.ordered, filters)
-            first = {}
-            for chunk in papers.ordered:
-                if chunk in keep:
-                    first.setdefault(paper_of(chunk), chunk)
+            first = _first_chunks(c for c in papers.ordered if c in keep)
         ranked = store.rank(question, n, among=set(first))
         trace.timings["crosslingual"] = time.perf_counter() - clock
         return [(first[pid], score) for pid, score in ranked]
