@@ -211,9 +211,11 @@ class Answer:
     """An answer with verified citations.
 
     Every ``[n]`` marker in ``text`` resolves to exactly one entry of ``citations``.
-    ``abstained`` is true when the corpus does not answer the question (or the search could not
-    read it: ``answerability["reason"]`` says why in words, ``answerability["cause"]`` as a key of
-    ``rag.answer.answerable.REASONS``); ``sources`` then lists the closest papers.
+    ``abstained`` is true when the corpus does not answer the question, when the search could not
+    read it, or when no answer could be verified against the sources (cause ``unverified``: the
+    model's reply failed verification and no sentence could be quoted instead);
+    ``answerability["reason"]`` says why in words, ``answerability["cause"]`` as a key of
+    ``rag.answer.answerable.REASONS``; ``sources`` then lists the closest papers.
     ``mode`` says how the answer was produced (:class:`ModeInfo`: generator, question kind,
     fallback reason, repairs); ``notice`` explains a fallback in words (e.g. the LLM endpoint was
     unreachable). ``plan`` is the answer plan as a dict (kind, what the

@@ -32,9 +32,10 @@ from typing import Any
 from .evidence import EvidenceItem
 from .gather import Evidence
 from .logistic import LogisticModel
-from .plan import Plan
-from .question import asked_subject, quantity_phrase
+from .plan import Plan, asked_item
+from .question import asked_subject, asks_for_quantity, quantity_phrase
 from .terms import (
+    COUNT_WORDS,
     RELATIVE_TARGETS,
     content_terms,
     distinctive_names,
@@ -62,7 +63,10 @@ _STANDALONE_VALUE_KINDS = frozenset({"fact", "summary"})
 _TOKEN = re.compile(r"\S+")
 # A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4"), optionally a unit.
 # "13-layer" and "4-bit" are values; "10-K" is not.
-_VALUE = re.compile(r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|[xX]\b|×))?(?!\w|-[A-Z0-9])")
+# A count in words ("eleven hidden layers") is a value too.
+_VALUE = re.compile(
+    r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|[xX]\b|×))?(?!\w|-[A-Z0-9])|" + COUNT_WORDS
+)
 
 REASONS: dict[str, str] = {
     "names_missing": "the corpus has no paper on {names}",
@@ -304,6 +308,7 @@ def relevance_gate(
         and plan.kind in _STANDALONE_VALUE_KINDS
         and ((plan.quantity and plan.target) or plan.item)
         and calibrated.features.get("value_gap", 0.0) >= 1.0
+        and _asks_only_the_value(plan)
     ):
         # The answer would have to state a value (or name an item), and the papers the question
         # is about have none anywhere near the words naming it: whatever number we quoted would
@@ -315,6 +320,18 @@ def relevance_gate(
     if evidence.best_relevance >= min_relevance:
         return replace(calibrated, answerable=True, reason=None, cause=None, rule="relevance")
     return _abstain(calibrated, "best_relevance", plan)
+
+
+def _asks_only_the_value(plan: Plan) -> bool:
+    """Whether every part of the question asks for the value the papers lack. "On which datasets
+    did they run it, and how many configurations did they train?" also asks for datasets: the
+    answer gives what the abstract states (a part asking for a number is still quoted only where
+    a sentence names its measure, see :func:`.extractive.select`)."""
+    if len(plan.parts) < 2:
+        return True
+    if plan.quantity:
+        return all(asks_for_quantity(part) for part in plan.parts)
+    return all(asked_item(part) for part in plan.parts)
 
 
 def after_answer_stage(decided: Answerability, cause: str) -> Answerability:

@@ -10,12 +10,12 @@ from .evidence import EvidenceItem
 from .question import asks_for_quantity, quantity_target
 from .terms import (
     RELATIVE_TARGETS,
-    bare_numbers,
     has_relative_value,
     measure_terms,
     method_names,
     names_supported,
     singular,
+    states_value,
 )
 
 MAX_PER_PAPER = 2
@@ -96,7 +96,7 @@ def select(
         candidates = [
             (score, item, i)
             for score, item, i in candidates
-            if bare_numbers(item.sentences[i])
+            if states_value(item.sentences[i])
             and (not target or coverage[item.marker, i])
             and (resolved or names_supported(question, f"{item.title} {item.abstract}", require_all=True))
         ]

@@ -28,7 +28,7 @@ from .evidence import EvidenceItem, render_evidence
 from .extractive import MAX_PER_PAPER, Pick, quote_picks, select
 from .gather import Evidence
 from .membership import members
-from .plan import Plan
+from .plan import Plan, asks_for_paper
 from .prompts import load_prompt
 from .question import asks_for_reported_results
 from .sanitize import neutralize_tokens
@@ -38,6 +38,8 @@ Generator = Literal["llm", "extractive", "retrieval"]
 #: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
 #: at least this share of the first paper's.
 RUNNER_UP_RELATIVE = 0.8
+#: The share of the sentence floor a paper both retrievers rank first must reach to be listed.
+CONFIDENT_RELAXATION = 0.6
 #: The sentence that states a paper's contribution ("we propose X"): a lookup quotes it too, since
 #: it names the method the user is looking for.
 _CONTRIBUTION = re.compile(
@@ -126,14 +128,17 @@ def _introduces_asked(item: EvidenceItem, question: str) -> int | None:
     return max(named, key=lambda i: (item.relevance[i], -i)) if named else None
 
 
-def _identify(item: EvidenceItem, question: str, prefix: str = "") -> list[CheckedSentence]:
+def _identify(
+    item: EvidenceItem, question: str, prefix: str = "", more: tuple[int, ...] = ()
+) -> list[CheckedSentence]:
     """A paper as a lookup answer: its best sentence for the question and, if another one, the
-    sentence stating its contribution (which names the method), in abstract order."""
+    sentence stating its contribution (which names the method), and the sentences ``more``, in
+    abstract order."""
     best = max(range(len(item.sentences)), key=item.relevance.__getitem__)
     claim = _claim(item, question)
     claim = best if claim is None else claim
     out = []
-    for n, i in enumerate(sorted({best, claim})):
+    for n, i in enumerate(sorted({best, claim, *more})):
         text = f"{prefix}{item.title} — {item.sentences[i]}" if n == 0 else item.sentences[i]
         out.append(CheckedSentence(text, [item.marker], item.relevance[i]))
     return out
@@ -150,7 +155,11 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
     if not candidates:
         return []
     top = candidates[0]
-    out = _identify(top, plan.question)
+    # "Which paper proves X, and how do they handle ReLU?": the paper found is the one the other
+    # parts ask about; each gets its best sentence there.
+    skip = frozenset(j for j, part in enumerate(plan.parts) if asks_for_paper(part))
+    more = tuple(i for _, _, i in _for_each_part(plan, [top], 0.0, skip)) if plan.parts else ()
+    out = _identify(top, plan.question, more=more)
     if not confident(top) and len(candidates) > 1:
         second = candidates[1]
         if second.best_relevance >= RUNNER_UP_RELATIVE * top.best_relevance:
@@ -161,8 +170,16 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
 def list_candidates(plan: Plan, evidence: Evidence, floor: float) -> list[EvidenceItem]:
     """The papers a list answer chooses from: every retrieved one with a sentence passing
     ``floor`` (one that addresses the question at all) that mentions a method name the question
-    uses (if any)."""
-    return _eligible(plan, evidence, floor)
+    uses (if any). The paper both retrievers rank first clears a lower bar (its topic may be
+    spread over the whole abstract, or the question be in another language, so that no one
+    sentence scores as high)."""
+    eligible = {e.marker for e in _eligible(plan, evidence, 0.0)}
+    return [
+        e
+        for e in evidence.items
+        if e.marker in eligible
+        and e.best_relevance >= (CONFIDENT_RELAXATION * floor if confident(e) else floor)
+    ]
 
 
 def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSentence]:
@@ -202,6 +219,20 @@ def _for_each_part(
         for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor, resolved=True):
             out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
     return out
+
+
+def _part_answered(plan: Plan, items: list[EvidenceItem], floor: float) -> list[Pick]:
+    """For a question asking several things of one paper ("On which datasets did they run it,
+    and how many configurations did they train?") where no sentence answers the whole (the
+    abstract says "6912 combinations", not "configurations"): the best sentence answering one
+    part, by the rules that part alone is held to (a quantity still needs its measure). Its
+    paper is then the one the other parts are asked of (:func:`_for_each_part`)."""
+    for j, part in enumerate(plan.parts):
+        scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
+        by_marker = {e.marker: e for e in items}
+        for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor):
+            return [(by_marker[item.marker].relevance[i], by_marker[item.marker], i)]
+    return []
 
 
 def _naming_items(plan: Plan, items: list[EvidenceItem], picks: list[Pick]) -> list[Pick]:
@@ -313,6 +344,9 @@ def extractive_answer(
     picks = select(
         plan.question, items, max_sentences=max_sentences, min_relevance=floor, max_per_paper=per_paper
     )
+    if not picks and len(plan.parts) >= 2 and plan.kind != "followup":
+        # (A follow-up's paper is known: its best sentence leads, below.)
+        picks = _part_answered(plan, items, floor)
     top = items[0] if items else None
     if plan.kind == "summary" and picks and top and confident(top) and all(p[1] is not top for p in picks):
         # Both retrievers put this paper first, yet other papers' sentences echo the question's

@@ -4,7 +4,8 @@
 score did it reach?" asks for the FID. Abstracts state such values under the measure's name
 ("mIoU 86.18%", "FID-50K of 1.80"), so a question's measure words are widened with the names of
 the standard measure they describe (:func:`named_measures`). Only measures with a fixed meaning
-across papers are listed; everyday ones (accuracy, latency, parameters) are named as they are.
+across papers are listed; everyday ones (accuracy, latency, parameters) are named as they are,
+or by their common shorthand ("top1 acc", "#params"), which is widened the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "PSNR SSIM": ("signal to noise", "reconstruction quality", "structural similarity"),
     "mAP AP": ("average precision", "detection precision"),
     "AUC AUROC": ("area under",),
+    # Shorthand of everyday measures.
+    "accuracy": ("acc",),
+    "parameters": ("params",),
 }  # fmt: skip
 
 _DESCRIBED: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(

@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..generate.errors import LLMError
 from ..index.ids import paper_of
-from ..index.lexical.analysis import terms
 from ..index.store import ScholiumIndex
 from ..retrieve import HybridRetriever, RetrievalTrace, SearchFilters
 from ..retrieve.query import lexical_query
-from ..retrieve.spelling import Correction, correct_spelling
+from ..retrieve.spelling import Correction, chunk_count, correct_spelling
 from ..settings import Settings
 from ..tokens import count_tokens
 from ..types import Answer, AnswerEvent, FinalAnswer, ModeInfo, SearchResult, StatusEvent, TextDelta
@@ -201,8 +200,7 @@ class AnswerPipeline:
 
     def known_word(self, word: str) -> bool:
         """Whether some indexed chunk contains ``word`` (its stem)."""
-        stems = terms([word])[0]
-        return len(stems) == 1 and self.index.lexical.doc_freq(stems[0]) > 0
+        return chunk_count(word, self.index.lexical.doc_freq) > 0
 
     def _occurs(self, word: str) -> str | None:
         """``word`` as a paper's title or abstract writes it as a whole word ("spaceevo" →

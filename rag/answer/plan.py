@@ -63,6 +63,23 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 # "... methods that ...": several things, but weaker (a quantity question wins over it).
+# "Which papers ...?" in the languages questions most often come in: a question in another
+# language asking for every paper on a topic is a list too (the answer quotes English sentences).
+_LIST_OTHER_LANGUAGES = re.compile(
+    r"\b(?:welche|alle)\s+(?:arbeiten|papers?|artikel|studien|publikationen|veröffentlichungen)\b"  # de
+    r"|\b(?:quels|quelles|tous les|toutes les)\s+(?:articles|travaux|papiers|études|publications)\b"  # fr
+    r"|\b(?:qué|cuáles|todos los|todas las)\s+(?:artículos|trabajos|estudios|papers|publicaciones)\b"  # es
+    r"|\b(?:quais|todos os)\s+(?:artigos|trabalhos|estudos|papers)\b"  # pt
+    r"|\b(?:quali|tutti gli)\s+(?:articoli|lavori|studi|paper)\b"  # it
+    r"|\b(?:welke|alle)\s+(?:artikelen|papers|studies|publicaties)\b"  # nl
+    r"|(?:какие|все)\s+(?:статьи|работы|исследования)"  # ru
+    r"|\b(?:które|jakie|wszystkie)\s+(?:artykuły|prace|badania)\b"  # pl
+    r"|\bhangi\s+(?:makaleler|çalışmalar)"  # tr
+    r"|哪些(?:论文|文章|研究|工作)|所有.{0,12}论文"  # zh
+    r"|(?:どの|どんな)(?:論文|研究)|論文を(?:すべて|全て)"  # ja
+    r"|(?:어떤|어느)\s*논문|논문을?\s*모두",  # ko
+    re.IGNORECASE,
+)
 _LIST_WEAK = re.compile(
     rf"\b(which|what|list|name|find|any|all|are there)\b[^?]{{0,60}}\b{_PLURAL}\b"
     rf"|\b{_PLURAL} (that|which|whose|where|on|about|using|use|propose|study|studying)\b",
@@ -108,13 +125,22 @@ _FOLLOWUP_ITEM = re.compile(
 # "with" and "to" separate sides only after "compare"/"contrast" ("Compare A with B", "How does A
 # compare to B"): elsewhere they join the parts of one description ("a paper that uses RL agents
 # to solve ...", "an AI with no rules").
+#: A full stop ending a sentence (not the one of "vs." or "et al.").
+_FULL_STOP = r"(?<!\bvs)(?<!\bal)(?<!\be\.g)(?<!\bi\.e)\.\s"
+#: A character of a second side: it does not run past the end of its sentence.
+_IN_SENTENCE = rf"(?:(?!{_FULL_STOP}).)"
 _SIDE_B = (
     # "..., and which compiler ...?" starts another question, not a second side.
     r"(?!(?:which|what|how|where|when|why|who|whose)\b)"
-    # A side described as "the paper on/about/that ..." runs past its "on".
-    r"(?P<b>(?:the\s+)?(?:paper|work|study|article|one)\s+(?:on|about|that|which|where|from)\s+.+?|.+?)"
+    # A side described as "the paper on/about/that ..." runs past its "on"; a side ends with its
+    # sentence ("... and my students keep asking about X. I wanted ...").
+    r"(?P<b>(?:the\s+)?(?:paper|work|study|article|one)\s+(?:on|about|that|which|where|from)\s+"
+    + _IN_SENTENCE
+    + r"+?|"
+    + _IN_SENTENCE
+    + r"+?)"
     r"(?=\s+(?:differ|compare|both|each|relate|different|similar|share|have in common|in terms|in their"
-    r"|on\b|for\b|as\b)|[,?:;]|$)"
+    r"|on\b|for\b|as\b)|[,?:;]|" + _FULL_STOP + "|$)"
 )
 _SIDES_AFTER_COMPARE = re.compile(
     r"^(?:compare|contrast)\s+(?P<a>[^?;]+?)\s+(?:and|vs\.?|versus|with|to)\s+" + _SIDE_B, re.IGNORECASE
@@ -251,6 +277,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 # The user's own turn label in a pasted transcript ("User: For FBNetV3, how many ...?"): what
 # follows is the question. (A "System:" or "Assistant:" label stays an order.)
 _OWN_TURN = re.compile(r"^\W*(?:user|human|question|q)\s*:\s*", re.IGNORECASE)
+_ASSISTANT_TURN = re.compile(r"^\W*assistant\s*:", re.IGNORECASE)
 _ASKS = re.compile(
     r"^\W*(?:please\s+)?(?:tell|list|name|say|explain|describe|give|show|find|what|which|how|who|where|when"
     r"|is|are|does|do|did)\b",
@@ -292,15 +319,18 @@ def _orders(question: str) -> tuple[list[str], list[str]]:
     # Chat-template tokens ("<|im_start|>system ...") end a turn: read them as sentence breaks,
     # like line breaks and hidden HTML comments (:data:`_SEGMENT`).
     segments = [_TAG.sub(" ", s) for s in _SEGMENT.split(question) if s and s.strip()]
+    # A pasted assistant turn ("Assistant: Sure! Both papers use NAS ...") is words put in the
+    # assistant's mouth, not the user's question: none of it is searched for or answered.
+    dropped: list[str] = [s.strip() for s in segments if _ASSISTANT_TURN.match(s)]
     sentences = [
         p
         for segment in segments
+        if not _ASSISTANT_TURN.match(segment)
         for part in _CHAT_TOKEN.split(segment)
         for p in split_sentences(part)
         if p.strip()
     ]
     kept: list[str] = []
-    dropped: list[str] = []
     for sentence in sentences:
         if not _LETTER.search(sentence):  # "###", "-->": markup left between segments
             continue
@@ -337,6 +367,8 @@ def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
     return _without_orders(question, *_orders(question))
 
 
+#: The end of a statement that more sentences follow.
+_STATEMENT_END = re.compile(_FULL_STOP + r"+(?=[A-Z\"'“])")
 _CLAUSES = re.compile(r"(?<=[:;?])\s+|(?<=\.)\s+(?=[A-Z'\"“])")
 
 
@@ -385,7 +417,16 @@ def _sides(question: str) -> tuple[str, str] | None:
     named = _named_sides(question)
     if named:
         return named
-    return _sides_outside_quotes(question.strip())
+    text = question.strip()
+    sides = _sides_outside_quotes(text)
+    end = _STATEMENT_END.search(text)
+    if sides and end and all(side in text[: end.start()] for side in sides):
+        # "I teach a course and my students keep asking .... I remember a paper that ...": a
+        # statement that more sentences follow is the asker's context; unnamed things joined by
+        # "and" there are no compared works (a named pair still is: "FBNetV3 and APQ both
+        # search ... What does each co-optimise?").
+        return sides if all(_named(side) or distinctive_names(side) for side in sides) else None
+    return sides
 
 
 def compared_works(question: str) -> tuple[tuple[str, ...], str | None]:
@@ -491,7 +532,7 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
         return "followup"
     if _is_comparison(question):
         return "compare"
-    if _LIST.search(question):
+    if _LIST.search(question) or _LIST_OTHER_LANGUAGES.search(question):
         return "list"
     if _LOOKUP_START.search(question):
         return "lookup"
@@ -502,6 +543,23 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
     if _LOOKUP.search(question):
         return "lookup"
     return "summary"
+
+
+def asks_for_paper(text: str) -> bool:
+    """Whether ``text`` (a question or a part of one) asks which paper ("Which paper trains ...",
+    "I remember a study that ...")."""
+    return bool(_LOOKUP_START.search(text) or _LOOKUP.search(text))
+
+
+def _asks_items(text: str, kind: QuestionKind, *, quantity: bool, parts: tuple[str, ...]) -> bool:
+    """Whether the answer must name the things used ("which datasets", "tested on"): for a
+    question asking a number too, only where a part of its own asks for them ("On which datasets
+    did they run it, and how many configurations did they train?")."""
+    if kind in ("list", "lookup"):
+        return False
+    if quantity:
+        return any(_ITEM.search(part) and not asks_for_quantity(part) for part in parts)
+    return bool(_ITEM.search(text) or (kind == "followup" and _FOLLOWUP_ITEM.search(text)))
 
 
 def make_plan(
@@ -520,7 +578,7 @@ def make_plan(
     english = is_english_text(text, known)
     # Parts matter where sentences are quoted for the question; a list or lookup answer is a
     # set of papers. Another language's "and what ..." is not split.
-    parts = question_parts(text) if english and kind not in ("list", "lookup") else ()
+    parts = question_parts(text) if english and kind != "list" else ()
     return Plan(
         kind=kind,
         question=text,
@@ -535,8 +593,6 @@ def make_plan(
         orders_only=bool(orders) and not kept,
         english=english,
         parts=parts,
-        asks_items=not quantity
-        and kind not in ("list", "lookup")
-        and bool(_ITEM.search(text) or (kind == "followup" and _FOLLOWUP_ITEM.search(text))),
+        asks_items=_asks_items(text, kind, quantity=quantity, parts=parts),
         defines=defined_names(text) if kind == "summary" else (),
     )

@@ -19,7 +19,9 @@ _QUANTITY = re.compile(
     r"\b(how (many|much|large|big|small|fast|long|accurate|deep|wide|high|low)"
     r"|what (is|was|are) the (number|size|score|accuracy)"
     r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
-    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-1|top-5|miou|bits-per-\w+)\b"
+    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-?1|top-?5|miou|bits-per-\w+)\b"
+    # Their shorthand ("top1 acc", "#params").
+    r"|\b(acc|params)\b"
     r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
     # "how many / how much" in other languages (German, French, Spanish, Italian, Portuguese,
     # Russian; Chinese, Japanese, Korean), and their words for accuracy / rate / parameters.

@@ -102,9 +102,12 @@ def singular(terms: frozenset[str]) -> frozenset[str]:
 
 
 def measure_terms(text: str) -> frozenset[str]:
-    """The words of ``text`` that can name a measure, singular: its content terms and the parts
-    of hyphenated ones ("FID-50K score" names "fid", as "FID score" does)."""
-    return singular(content_terms(text) | content_terms(text.replace("-", " ")))
+    """The words of ``text`` that can name a measure, singular: its content terms, the parts
+    of hyphenated ones ("FID-50K score" names "fid", as "FID score" does) and hyphenated ones
+    written without the hyphen ("top-1" is "top1")."""
+    return singular(
+        content_terms(text) | content_terms(text.replace("-", " ")) | content_terms(text.replace("-", ""))
+    )
 
 
 def numbers(text: str) -> set[str]:
@@ -113,6 +116,22 @@ def numbers(text: str) -> set[str]:
     for value, unit in _NUMBER.findall(text):
         out.add(value.replace(",", "") + (unit or "").lower().replace("×", "x"))
     return out
+
+
+#: Counts written as words ("with eleven hidden layers", "two or three hidden layers"): values a
+#: "how many" question is answered by. "one" is left out (mostly a pronoun: "one of"), and so
+#: are magnitudes ("tens to hundreds of millions of parameters"), which count nothing exactly.
+COUNT_WORDS = (
+    r"(?i:\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    r"|hundred|thousand)\b)"
+)
+_COUNT_WORD = re.compile(COUNT_WORDS)
+
+
+def states_value(text: str) -> bool:
+    """Whether ``text`` states a value: a number, or a count in words ("eleven hidden layers")."""
+    return bool(numbers(text)) or _COUNT_WORD.search(text) is not None
 
 
 def bare_numbers(text: str) -> set[str]:
@@ -212,14 +231,17 @@ def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
     """Which of the (lower-cased) method ``names`` the evidence mentions (a near-spelling counts,
     and a generic family's nickname is found under its usual words: :data:`GENERIC_NAMES`)."""
     haystack = evidence.lower()
+    unhyphenated = haystack.replace("-", "")
     words = {w.lower() for w in _NAME.findall(evidence)}
     return {
         name
         for name in names
         for form in _name_forms(name)
-        # "Spikformer-V2" is also written "Spikformer V2".
+        # "Spikformer-V2" is also written "Spikformer V2"; "ResNet50" and "top1" are "ResNet-50"
+        # and "top-1" without the hyphen.
         if form in haystack
         or form.replace("-", " ") in haystack
+        or form.replace("-", "") in unhyphenated
         or _close(form, words)
         or any(word in haystack for word in GENERIC_NAMES.get(form, ()))
     }

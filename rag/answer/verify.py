@@ -31,6 +31,7 @@ from .terms import (
     names_found,
     names_supported,
     singular,
+    states_value,
 )
 
 SUPPORT_THRESHOLD = 0.45
@@ -128,9 +129,9 @@ def verify_llm(
             if found is not None:
                 return found
         return Verified((), "llm", flagged, None, (), refused)
-    if plan.quantity and not any(bare_numbers(s.text) for s in sentences):
+    if plan.quantity and not any(states_value(s.text) for s in sentences):
         found = quoted("missing_quantity", plan.question)
-        if found is not None and any(bare_numbers(s.text) for s in found.sentences):
+        if found is not None and any(states_value(s.text) for s in found.sentences):
             return found
     repairs: tuple[str, ...] = ()
     expanded = [_expand_bare(s, evidence) for s in sentences]

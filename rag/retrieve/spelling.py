@@ -15,7 +15,10 @@ name, and among those the stem more chunks contain wins (:func:`_candidate`). A 
 of another language ("viele") must not become a stem of the collection ("viewe", stemmed
 "view"), and a name is only corrected by a dropped, doubled or swapped letter.
 
-Left alone: words shorter than :data:`MIN_LENGTH` (one edit turns "GPT" into many words),
+Chat shorthand for function words ("hw mny", "wat", "wich", "nd": :data:`SHORTHAND`) is
+written out in an English question, where no chunk uses it.
+
+Left alone: other words shorter than :data:`MIN_LENGTH` (one edit turns "GPT" into many words),
 acronyms and words with digits or non-ASCII letters (names like "GNMT" or "ResNet-50", and
 words of other languages, whose one-edit neighbours are rarely what was meant), and stop words.
 A question about a method the corpus lacks keeps its name unless that name is one edit away
@@ -38,6 +41,22 @@ MIN_LENGTH = 5
 #: Shorter names are not corrected: one edit from a short name is often another name.
 MIN_NAME_LENGTH = 7
 _WORD = re.compile(r"(?<![\w'’])[A-Za-z]+(?![\w'’])")
+#: Chat shorthand for the words that shape a question ("hw mny CTs ..." asks "how many"): too
+#: short for the edit-distance correction, yet what the plan reads to know what is asked.
+#: Only function words: a shorthand that could be a name or a variable ("n", "4") is left alone.
+SHORTHAND = {
+    "hw": "how", "hwo": "how", "mny": "many", "wat": "what", "wht": "what", "whats": "what's",
+    "wats": "what's", "wich": "which", "whch": "which", "wher": "where", "wen": "when",
+    "nd": "and", "abt": "about", "thru": "through", "tho": "though", "bc": "because",
+    "cuz": "because", "coz": "because", "pls": "please", "plz": "please", "tht": "that",
+    "dat": "that", "da": "the", "teh": "the", "u": "you", "ur": "your", "r": "are",
+    "theres": "there's", "doesnt": "doesn't", "dont": "don't", "didnt": "didn't", "isnt": "isn't",
+}  # fmt: skip
+#: "... deep nets n how do they handle relu": a lone "n" before a question word is "and" (before
+#: anything else it may be a variable: "with n layers").
+_CHAT_AND = re.compile(
+    r"(?<![\w'’])n(?=\s+(?:how|what|which|where|when|why|who|hw|wat|wich|wht|whch)\b)", re.IGNORECASE
+)
 _LETTERS = string.ascii_lowercase
 
 
@@ -58,6 +77,13 @@ def edits1(word: str, *, replace: bool = True) -> set[str]:
     replaces = {a + c + b[1:] for a, b in splits if b for c in _LETTERS} if replace else set()
     inserts = {a + c + b for a, b in splits for c in _LETTERS}
     return (deletes | swaps | replaces | inserts) - {word}
+
+
+def chunk_count(word: str, doc_freq: Callable[[str], int]) -> int:
+    """How many chunks contain ``word`` (its one stem, by ``doc_freq``); 0 for a word the
+    collection never uses and for a stop word (no stem)."""
+    stems = terms([word])[0]
+    return doc_freq(stems[0]) if len(stems) == 1 else 0
 
 
 def is_english(word: str) -> bool:
@@ -100,11 +126,7 @@ def _candidate(
 
     def best(options: set[str], want_english: bool) -> str | None:
         ordered = sorted(o for o in options if is_english(o) == want_english)
-        ranked = sorted(
-            ((df, option) for option, stems in zip(ordered, terms(ordered), strict=True)
-             if len(stems) == 1 and (df := doc_freq(stems[0])) > 0),
-            reverse=True,
-        )  # fmt: skip
+        ranked = sorted(((df, o) for o in ordered if (df := chunk_count(o, doc_freq)) > 0), reverse=True)
         if want_english:
             return ranked[0][1] if ranked else None
         # A name must be a word the collection uses, not only share a stem with one ("RetNet"
@@ -136,22 +158,28 @@ def correct_spelling(
     ``occurs`` gives a (lower-cased) word as some paper writes it as a whole word, or ``None``;
     with ``names_only`` (a question in another language) only words written like names are
     corrected."""
+    joined: dict[str, str] = {}
+    if not names_only and _CHAT_AND.search(text):
+        text, joined = _CHAT_AND.sub("and", text), {"n": "and"}
     words = {m.group(0) for m in _WORD.finditer(text)}
     changes: dict[str, str] = {}
     for word in sorted(words):
+        short = SHORTHAND.get(word.lower())
+        if short and not names_only and not word.isupper() and chunk_count(word, doc_freq) == 0:
+            changes[word] = _with_case(word, short)
+            continue
         if (
             len(word) < MIN_LENGTH
             or word.isupper()
             or (names_only and not any(c.isupper() for c in word[1:]))
         ):
             continue
-        stems = terms([word])[0]
-        if len(stems) != 1 or doc_freq(stems[0]) > 0 or is_english(word):
+        if not terms([word])[0] or chunk_count(word, doc_freq) > 0 or is_english(word):
             continue  # a stop word, a word the collection uses, or an English word ("ships")
         fixed = _candidate(word, doc_freq, occurs)
         if fixed is not None:
             changes[word] = fixed if fixed != fixed.lower() else _with_case(word, fixed)
     if not changes:
-        return Correction(text)
+        return Correction(text, joined)
     pattern = re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, changes)) + r")(?![\w'’])")
-    return Correction(pattern.sub(lambda m: changes[m.group(1)], text), changes)
+    return Correction(pattern.sub(lambda m: changes[m.group(1)], text), {**joined, **changes})

@@ -224,3 +224,50 @@ def test_an_absolute_measure_is_not_answered_by_a_relative_value(scorer: Support
     target = make_plan("What top-1 accuracy does DeepMAD reach?").target
     assert answerable._distance(sentence, target, absolute=True) == answerable.GAP_WORDS
     assert answerable._distance(sentence, target) < answerable.GAP_WORDS
+
+
+SHALLOW = (
+    "Make Deep Networks Shallow Again",
+    "The computer vision datasets MNIST and CIFAR10 were used to train both architectures for a total "
+    "of 6912 combinations of varying numbers of layers and filters.",
+)
+
+
+def test_a_missing_value_does_not_withhold_the_other_parts(scorer: SupportScorer) -> None:  # noqa: F811
+    # No number near "configurations": asked alone, the papers do not report it (abstain) ...
+    q = "How many configurations did they train in total?"
+    plan = make_plan(q)
+    ev = evidence_for(q, scorer, [SHALLOW, AEC], [(1, 1), (2, 2)])
+    no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
+    assert not no.answerable and no.cause == "value_gap"
+    # ... asked beside the datasets, the datasets are still answered.
+    q = "On which datasets did they run it, and how many configurations did they train in total?"
+    plan = make_plan(q)
+    ev = evidence_for(q, scorer, [SHALLOW, AEC], [(1, 1), (2, 2)])
+    assert value_gap(plan, ev) == 1.0
+    assert relevance_gate(decide(plan, ev), ev, 0.0, plan).answerable
+    # Two parts that both ask for the missing value still abstain.
+    q = "How many configurations did they train, and how many configurations did they test?"
+    plan = make_plan(q)
+    ev = evidence_for(q, scorer, [SHALLOW, AEC], [(1, 1), (2, 2)])
+    assert len(plan.parts) == 2 and not relevance_gate(decide(plan, ev), ev, 0.0, plan).answerable
+
+
+def test_a_count_in_words_is_the_asked_value(scorer: SupportScorer) -> None:  # noqa: F811
+    svhn = (
+        "Multi-digit Number Recognition from Street View Imagery",
+        "We find that the performance of this approach increases with the depth of the convolutional "
+        "network, with the best performance occurring in the deepest architecture we trained, with "
+        "eleven hidden layers.",
+    )
+    q = "How many hidden layers did the deepest network have?"
+    ev = evidence_for(q, scorer, [svhn, AEC], [(1, 1), (2, 2)])
+    assert value_gap(make_plan(q), ev) < 0.2
+    simple = (
+        "Lets keep it simple",
+        "Winning CNNs such as VGGNet include tens to hundreds of millions of parameters. Our simple "
+        "architecture outperforms them with 2 to 25 times fewer parameters.",
+    )
+    q = "How many parameters in total does the 13-layer SimpleNet architecture have?"
+    ev = evidence_for(q, scorer, [simple, AEC], [(1, 1), (2, 2)])
+    assert value_gap(make_plan(q), ev) == 1.0  # a magnitude and a relative value count nothing

@@ -32,7 +32,25 @@ def test_other_measures_are_left_as_asked(question: str) -> None:
     assert not target & {"fid", "miou", "iou", "bleu", "wer", "psnr", "ssim", "map", "ap", "auc"}
 
 
+def test_the_shorthand_of_everyday_measures_is_widened_to_the_measure() -> None:
+    assert "accuraci" in quantity_target("what top1 acc does it get on cifar100")
+    assert measure_terms("parameters") <= quantity_target("how many params does it have")
+
+
 def test_every_description_is_matched_by_its_own_words() -> None:
     for names, phrases in GLOSSARY.items():
         for phrase in phrases:
             assert measure_terms(names) <= named_measures(measure_terms(f"{phrase} score"))
+
+
+def test_shorthand_for_a_measure_asks_for_a_quantity() -> None:
+    from rag.answer.question import asks_for_quantity
+
+    assert asks_for_quantity("what top1 acc does MEMO get on cifar100")
+    assert asks_for_quantity("how big is it in params")
+    assert not asks_for_quantity("which paper does zero knowledge proofs")
+
+
+def test_a_hyphenated_measure_matches_its_unhyphenated_shorthand() -> None:
+    asked = quantity_target("what top1 does vanilla resnet50 get on imagenet")
+    assert asked == {"top1"} and asked <= measure_terms("It obtains 80.67% top-1 accuracy on ImageNet.")

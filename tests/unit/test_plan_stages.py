@@ -525,3 +525,66 @@ def test_a_list_topic_spells_hyphenated_words_apart(scorer: SupportScorer) -> No
     )
     evidence = gathered(q, scorer, papers, lambda *_: results[:], k=1)
     assert evidence.items[0].best_relevance >= 0.25 > before
+
+
+SHALLOW = (
+    "Make Deep Networks Shallow Again",
+    "We treat a stack of residual layers as a truncated expansion and compare a single wide parallel "
+    "layer against the usual deep sequential stack. The computer vision datasets MNIST and CIFAR10 "
+    "were used to train both architectures for a total of 6912 combinations of varying numbers of "
+    "layers and filters. Both layouts produced similar results.",
+)
+
+
+def test_a_part_answered_where_no_sentence_answers_the_whole_question(scorer: SupportScorer) -> None:
+    # The abstract says "combinations", not "configurations": no sentence states the asked number
+    # by its measure, so the question as a whole has no answer. Its other part (the datasets)
+    # does, and then the datasets sentence is quoted; the number is not invented for the part
+    # that lacks its measure.
+    q = "On which datasets did they run that comparison, and how many configurations did they train in total?"
+    plan = make_plan(q)
+    assert plan.kind == "fact" and plan.asks_items and len(plan.parts) == 2
+    ev = evidence_for(q, scorer, [SHALLOW, AEC], [(1, 1), (2, 2)])
+    out = extractive_answer(plan, ev, max_sentences=2, floor=0.1)
+    text = " ".join(s.text for s in out)
+    assert "MNIST and CIFAR10" in text and {m for s in out for m in s.markers} == {1}
+    # Asked only for the number, the same evidence answers nothing.
+    only = "How many configurations did they train in total?"
+    ev = evidence_for(only, scorer, [SHALLOW, AEC], [(1, 1), (2, 2)])
+    assert extractive_answer(make_plan(only), ev, max_sentences=2, floor=0.1) == []
+
+
+ZKDL = (
+    "zkDL: Efficient Zero-Knowledge Proofs of Deep Learning Training",
+    "We present zero-knowledge deep learning (zkDL), an efficient zero-knowledge proof for deep "
+    "learning training. To handle non-arithmetic operations, we introduce zkReLU, a specialized proof "
+    "for the ReLU activation and its backpropagation. Our experiments show proof generation in under a "
+    "second per batch.",
+)
+
+
+def test_a_lookup_also_answers_what_it_asks_about_the_paper(scorer: SupportScorer) -> None:
+    q = "Which paper proves deep learning training with zero-knowledge proofs, and how do they handle ReLU?"
+    plan = make_plan(q)
+    assert plan.kind == "lookup" and len(plan.parts) == 2
+    ev = evidence_for(q, scorer, [ZKDL, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(plan, ev, 0.0)
+    text = " ".join(s.text for s in out)
+    assert "zkReLU" in text and "(zkDL)" in text and {m for s in out for m in s.markers} == {1}
+    assert out[0].text.startswith(ZKDL[0]) and sum(ZKDL[0] in s.text for s in out) == 1
+
+
+def test_the_paper_both_retrievers_rank_first_clears_a_lower_list_bar(scorer: SupportScorer) -> None:
+    from rag.answer.generate import CONFIDENT_RELAXATION, list_candidates
+
+    q = "Which papers study Pre-LN and the deeper layers of LLMs?"
+    ev = evidence_for(q, scorer, [MIXLN, LNS, AEC], [(1, 1), (2, 2), (3, 3)])
+    top = ev.items[0]
+    # A bar just above the first paper's best sentence: only the retrievers' agreement lists it,
+    # and only while its sentence reaches the relaxed share of the bar.
+    bar = top.best_relevance * 1.05
+    assert top.best_relevance >= CONFIDENT_RELAXATION * bar
+    listed = list_candidates(make_plan(q), ev, bar)
+    assert top in listed and all(e is top or e.best_relevance >= bar for e in listed)
+    ev = evidence_for(q, scorer, [MIXLN, LNS, AEC], [(1, 2), (2, 1), (3, 3)])  # they disagree
+    assert ev.items[0] not in list_candidates(make_plan(q), ev, ev.items[0].best_relevance * 1.05)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from rag.index.lexical import LexicalRow, build
 from rag.index.lexical.analysis import terms
-from rag.retrieve.spelling import correct_spelling, edits1
+from rag.retrieve.spelling import SHORTHAND, correct_spelling, edits1
 
 TEXTS = [
     "SpaceEvo: Hardware-Friendly Search Space Design for Efficient INT8 Inference",
@@ -45,8 +45,10 @@ def test_typos_become_the_collections_words_and_names(doc_freq) -> None:  # type
     fixed = correct_spelling(
         "wat metrc does the SpcaeEvo mehtod use for quantizaton at the same latancy?", doc_freq, occurs
     )
-    assert fixed.changes == {"SpcaeEvo": "SpaceEvo", "quantizaton": "quantization", "latancy": "latency"}
-    assert fixed.text == "wat metrc does the SpaceEvo mehtod use for quantization at the same latency?"
+    assert fixed.changes == {
+        "SpcaeEvo": "SpaceEvo", "quantizaton": "quantization", "latancy": "latency", "wat": "what"
+    }  # fmt: skip
+    assert fixed.text == "what metrc does the SpaceEvo mehtod use for quantization at the same latency?"
 
 
 def test_a_name_is_written_as_the_collection_writes_it(doc_freq) -> None:  # type: ignore[no-untyped-def]
@@ -83,5 +85,24 @@ def test_names_are_not_corrected_by_replacing_a_letter() -> None:
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=60))
-def test_a_collection_without_words_changes_nothing(text: str) -> None:
-    assert correct_spelling(text, lambda _term: 0).text == text
+def test_a_collection_without_words_changes_only_chat_shorthand(text: str) -> None:
+    fixed = correct_spelling(text, lambda _term: 0)
+    assert all(word.lower() in SHORTHAND or word == "n" for word in fixed.changes)  # "n" before "how": "and"
+    assert fixed.text == text or fixed.changes
+
+
+def test_chat_shorthand_for_function_words_is_written_out(doc_freq) -> None:  # type: ignore[no-untyped-def]
+    fixed = correct_spelling("hw mny candidates r there nd wich ones", doc_freq)
+    assert fixed.text == "how many candidates are there and which ones"
+    assert fixed.changes["hw"] == "how" and fixed.changes["wich"] == "which"
+    assert correct_spelling("Wat is SpaceEvo?", doc_freq).text == "What is SpaceEvo?"
+    # Not in another language's question, not written as an acronym, not a word the papers use.
+    assert correct_spelling("da dove viene", doc_freq, names_only=True).text == "da dove viene"
+    assert correct_spelling("What does HW cost?", doc_freq).text == "What does HW cost?"
+
+
+def test_a_lone_n_before_a_question_word_is_and(doc_freq) -> None:  # type: ignore[no-untyped-def]
+    fixed = correct_spelling("wich paper uses n layers n how do they train", doc_freq)
+    assert fixed.text == "which paper uses n layers and how do they train"
+    assert fixed.changes["n"] == "and"
+    assert correct_spelling("n hw", doc_freq, names_only=True).text == "n hw"

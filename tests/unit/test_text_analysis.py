@@ -267,3 +267,20 @@ def test_a_hyphenated_measure_names_its_parts() -> None:
     target = singular(quantity_target("What Fréchet Inception Distance did DiT-MoE reach at 512x512?"))
     assert "fid" in target
     assert target & measure_terms("scaling to 16.5B parameters attains a new SoTA FID-50K score of 1.80")
+
+
+def test_a_name_written_without_its_hyphen_is_found() -> None:
+    from rag.answer.terms import names_found
+
+    text = "SLAB-Swin obtains 83.6% top-1 accuracy on ImageNet-1K, above ResNet50."
+    assert names_found(("top1", "imagenet1k", "resnet-50"), text) == {"top1", "imagenet1k", "resnet-50"}
+    assert names_found(("resnet-101",), text) == set()
+
+
+def test_a_count_in_words_is_a_value_a_magnitude_is_not() -> None:
+    from rag.answer.terms import states_value
+
+    assert states_value("The best model has eleven hidden layers.")
+    assert states_value("We use 2 GPUs.")
+    assert not states_value("CNNs include tens to hundreds of millions of parameters.")
+    assert not states_value("One of the models is new.")
