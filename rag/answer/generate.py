@@ -193,6 +193,11 @@ def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSen
     return [s for e in listed for s in _identify(e, plan.question)]
 
 
+def _scored_by_part(items: list[EvidenceItem], j: int) -> list[EvidenceItem]:
+    """``items`` with each sentence scored against part ``j`` of the question instead."""
+    return [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
+
+
 def _for_each_part(
     plan: Plan, items: list[EvidenceItem], floor: float, skip: frozenset[int] = frozenset()
 ) -> list[Pick]:
@@ -204,7 +209,7 @@ def _for_each_part(
     for j, part in enumerate(plan.parts):
         if j in skip:
             continue
-        scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
+        scored = _scored_by_part(items, j)
         if asks_for_reported_results(part):
             # "what headline results do they report": each paper's sentence stating numbers that
             # best fits the part (the paper is the answer's already: no floor).
@@ -227,10 +232,9 @@ def _part_answered(plan: Plan, items: list[EvidenceItem], floor: float) -> list[
     abstract says "6912 combinations", not "configurations"): the best sentence answering one
     part, by the rules that part alone is held to (a quantity still needs its measure). Its
     paper is then the one the other parts are asked of (:func:`_for_each_part`)."""
+    by_marker = {e.marker: e for e in items}
     for j, part in enumerate(plan.parts):
-        scored = [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
-        by_marker = {e.marker: e for e in items}
-        for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor):
+        for _, item, i in select(part, _scored_by_part(items, j), max_sentences=1, min_relevance=floor):
             return [(by_marker[item.marker].relevance[i], by_marker[item.marker], i)]
     return []
 

@@ -62,7 +62,6 @@ _LIST = re.compile(
     r"|\bwhat (?:has|have) been (?:published|written|done|proposed)\b",
     re.IGNORECASE,
 )
-# "... methods that ...": several things, but weaker (a quantity question wins over it).
 # "Which papers ...?" in the languages questions most often come in: a question in another
 # language asking for every paper on a topic is a list too (the answer quotes English sentences).
 _LIST_OTHER_LANGUAGES = re.compile(
@@ -80,6 +79,7 @@ _LIST_OTHER_LANGUAGES = re.compile(
     r"|(?:어떤|어느)\s*논문|논문을?\s*모두",  # ko
     re.IGNORECASE,
 )
+# "... methods that ...": several things, but weaker (a quantity question wins over it).
 _LIST_WEAK = re.compile(
     rf"\b(which|what|list|name|find|any|all|are there)\b[^?]{{0,60}}\b{_PLURAL}\b"
     rf"|\b{_PLURAL} (that|which|whose|where|on|about|using|use|propose|study|studying)\b",
@@ -275,7 +275,8 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 # A sentence without a letter ("###", "-->") is markup left between segments.
 _LETTER = re.compile(r"[^\W\d_]")
 # The user's own turn label in a pasted transcript ("User: For FBNetV3, how many ...?"): what
-# follows is the question. (A "System:" or "Assistant:" label stays an order.)
+# follows is the question. (A "System:" label stays an order; an "Assistant:" turn is words put
+# in the assistant's mouth, dropped whole.)
 _OWN_TURN = re.compile(r"^\W*(?:user|human|question|q)\s*:\s*", re.IGNORECASE)
 _ASSISTANT_TURN = re.compile(r"^\W*assistant\s*:", re.IGNORECASE)
 _ASKS = re.compile(
@@ -368,7 +369,7 @@ def strip_instructions(question: str) -> tuple[str, tuple[str, ...]]:
 
 
 #: The end of a statement that more sentences follow.
-_STATEMENT_END = re.compile(_FULL_STOP + r"+(?=[A-Z\"'“])")
+_STATEMENT_END = re.compile(_FULL_STOP + r"\s*(?=[A-Z\"'“])")
 _CLAUSES = re.compile(r"(?<=[:;?])\s+|(?<=\.)\s+(?=[A-Z'\"“])")
 
 
