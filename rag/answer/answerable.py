@@ -61,11 +61,11 @@ _VALUE_KINDS = frozenset({"fact", "summary", "followup"})
 #: the conversation, where "its accuracy" may be worded quite unlike the abstract.
 _STANDALONE_VALUE_KINDS = frozenset({"fact", "summary"})
 _TOKEN = re.compile(r"\S+")
-# A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4"), optionally a unit.
+# A value: not part of a name ("CIFAR-10", "ResNet-50", "WMT'14", "GPT-4", "U^2-Net"), optionally a unit.
 # "13-layer" and "4-bit" are values; "10-K" is not.
 # A count in words ("eleven hidden layers") is a value too.
 _VALUE = re.compile(
-    r"(?<![\w.\-'/’])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|[xX]\b|×))?(?!\w|-[A-Z0-9])|" + COUNT_WORDS
+    r"(?<![\w.\-'/’^])\d+(?:[.,]\d+)*(?:\s*(?:%|[KkMmBbTt]\b|[xX]\b|×))?(?!\w|-[A-Z0-9])|" + COUNT_WORDS
 )
 
 REASONS: dict[str, str] = {

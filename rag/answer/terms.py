@@ -13,7 +13,8 @@ from ..retrieve.query import DOCUMENT_NOUNS
 from ..retrieve.spelling import is_english
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z]")
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s*(%|[KkMmBb]\b|x\b|×)?")
+# A number: not part of a word, nor an exponent ("U^2-Net", "O(n^2)").
+_NUMBER = re.compile(r"(?<![\w.^])(\d+(?:[.,]\d+)*)\s*(%|[KkMmBb]\b|x\b|×)?")
 _STOP = frozenset(STOPWORDS_EN) | {
     "paper",
     "propose",

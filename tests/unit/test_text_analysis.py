@@ -284,3 +284,8 @@ def test_a_count_in_words_is_a_value_a_magnitude_is_not() -> None:
     assert states_value("We use 2 GPUs.")
     assert not states_value("CNNs include tens to hundreds of millions of parameters.")
     assert not states_value("One of the models is new.")
+
+
+def test_an_exponent_is_no_number() -> None:
+    assert numbers("We design U^2-Net for salient object detection.") == set()
+    assert numbers("U^2-Net^{dagger} is 4.7 MB and runs at 40 FPS.") == {"4.7", "40"}
