@@ -198,6 +198,13 @@ def _scored_by_part(items: list[EvidenceItem], j: int) -> list[EvidenceItem]:
     return [replace(e, relevance=e.part_relevance[j]) for e in items if j < len(e.part_relevance)]
 
 
+def _as_picked(by_marker: dict[int, EvidenceItem], item: EvidenceItem, i: int) -> Pick:
+    """Sentence ``i`` of a part-scored ``item`` as a pick of the original item (scored by the
+    whole question)."""
+    original = by_marker[item.marker]
+    return original.relevance[i], original, i
+
+
 def _for_each_part(
     plan: Plan, items: list[EvidenceItem], floor: float, skip: frozenset[int] = frozenset()
 ) -> list[Pick]:
@@ -217,12 +224,12 @@ def _for_each_part(
                 numbered = [i for i, s in enumerate(item.sentences) if bare_numbers(s)]
                 if numbered:
                     i = max(numbered, key=item.relevance.__getitem__)
-                    out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
+                    out.append(_as_picked(by_marker, item, i))
             continue
         # The papers are already the answer's: the part ("what latency does it reach") need not
         # name them again.
         for _, item, i in select(part, scored, max_sentences=1, min_relevance=floor, resolved=True):
-            out.append((by_marker[item.marker].relevance[i], by_marker[item.marker], i))
+            out.append(_as_picked(by_marker, item, i))
     return out
 
 
@@ -235,7 +242,7 @@ def _part_answered(plan: Plan, items: list[EvidenceItem], floor: float) -> list[
     by_marker = {e.marker: e for e in items}
     for j, part in enumerate(plan.parts):
         for _, item, i in select(part, _scored_by_part(items, j), max_sentences=1, min_relevance=floor):
-            return [(by_marker[item.marker].relevance[i], by_marker[item.marker], i)]
+            return [_as_picked(by_marker, item, i)]
     return []
 
 

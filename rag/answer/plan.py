@@ -323,10 +323,10 @@ def _orders(question: str) -> tuple[list[str], list[str]]:
     # A pasted assistant turn ("Assistant: Sure! Both papers use NAS ...") is words put in the
     # assistant's mouth, not the user's question: none of it is searched for or answered.
     dropped: list[str] = [s.strip() for s in segments if _ASSISTANT_TURN.match(s)]
+    segments = [s for s in segments if not _ASSISTANT_TURN.match(s)]
     sentences = [
         p
         for segment in segments
-        if not _ASSISTANT_TURN.match(segment)
         for part in _CHAT_TOKEN.split(segment)
         for p in split_sentences(part)
         if p.strip()
