@@ -96,14 +96,33 @@ def _support(scorer: SupportScorer, claim: str, item: EvidenceItem) -> float:
     return scorer.support(claim, item.sentences, context=item.title)
 
 
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
 def best_quote(scorer: SupportScorer, claims: list[str], item: EvidenceItem) -> str:
-    """The abstract sentence(s) that best support the claims citing this paper."""
+    """The abstract sentence(s) that support the claims citing this paper.
+
+    A claim that quotes an abstract sentence word for word (every extractive answer, a lookup's
+    "Title — sentence") shows that sentence: the card quotes what the answer says. Any other
+    claim (a model's paraphrase) shows the sentence closest to it in meaning."""
     if not claims:
         return item.selected_text
-    vectors = scorer.embedder.embed([*claims, *item.sentences])
-    sims = vectors[len(claims) :] @ vectors[: len(claims)].T  # (sentences, claims)
-    picks = sorted({int(sims[:, j].argmax()) for j in range(len(claims))})
-    return " ".join(item.sentences[i] for i in picks)
+    sentences = [_squeezed(s) for s in item.sentences]
+    picks: set[int] = set()
+    paraphrased: list[str] = []
+    for claim in claims:
+        flat = _squeezed(claim)
+        quoted = {i for i, s in enumerate(sentences) if len(s.split()) >= 3 and s.rstrip(".!?") in flat}
+        if quoted:
+            picks |= quoted
+        else:
+            paraphrased.append(claim)
+    if paraphrased:
+        vectors = scorer.embedder.embed([*paraphrased, *item.sentences])
+        sims = vectors[len(paraphrased) :] @ vectors[: len(paraphrased)].T  # (sentences, claims)
+        picks |= {int(sims[:, j].argmax()) for j in range(len(paraphrased))}
+    return " ".join(item.sentences[i] for i in sorted(picks))
 
 
 def reference_data(item: EvidenceItem) -> dict[str, Any]:

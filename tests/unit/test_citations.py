@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.citations import check_citations, markers_in, parse_markers, render
+from rag.answer.citations import CheckedSentence, check_citations, markers_in, parse_markers, render
 from rag.answer.evidence import EvidenceItem, render_evidence
 from rag.answer.extractive import extract, quote_picks, select
 from rag.answer.sentences import split_sentences
@@ -118,6 +118,41 @@ def test_render_renumbers_by_first_use_one_entry_per_paper(
     assert markers_in(rendered) == {1, 2}
     assert rendered.startswith("The D3Net-based network has only 354K parameters [1].")
     assert "354K" in citations[0].quote and "Post-LN" in citations[1].quote
+
+
+EVONORM = (
+    "Evolving Normalization-Activation Layers",
+    "Normalization layers and activation functions are fundamental components in deep networks and "
+    "typically co-locate with each other. Here we propose to design them using an automated approach. "
+    "Instead of designing them separately, we unify them into a single tensor-to-tensor computation graph, "
+    "and evolve its structure starting from basic mathematical functions. We also use multi-objective "
+    "evolution to optimize each layer's performance across many architectures to prevent overfitting. "
+    "Our method leads to the discovery of EvoNorms, a set of new normalization-activation layers with "
+    "novel, and sometimes surprising structures that go beyond existing design patterns.",
+)
+
+
+def test_a_card_quotes_the_sentences_the_answer_quotes(scorer: SupportScorer) -> None:
+    """A lookup answer writes "Title — sentence": the card shows that sentence, not the one
+    closest in meaning to the title-prefixed claim (which was the EvoNorms sentence here)."""
+    evidence = evidence_items("question", scorer, [EVONORM])
+    claims = [
+        "Evolving Normalization-Activation Layers — Here we propose to design them using an automated "
+        "approach.",
+        "We also use multi-objective evolution to optimize each layer's performance across many "
+        "architectures to prevent overfitting.",
+    ]
+    checked = [CheckedSentence(claim, [1], 1.0) for claim in claims]
+    _, citations = render(checked, evidence, scorer)
+    assert citations[0].quote == (
+        "Here we propose to design them using an automated approach. We also use multi-objective evolution "
+        "to optimize each layer's performance across many architectures to prevent overfitting."
+    )
+    # A paraphrase quotes no sentence: the card shows the sentence closest in meaning.
+    _, citations = render(
+        [CheckedSentence("EvoNorms were discovered by the method.", [1], 1.0)], evidence, scorer
+    )
+    assert citations[0].quote.startswith("Our method leads to the discovery of EvoNorms")
 
 
 def test_evidence_is_fenced(evidence: list[EvidenceItem]) -> None:
