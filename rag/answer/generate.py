@@ -44,7 +44,8 @@ CONFIDENT_RELAXATION = 0.6
 #: it names the method the user is looking for.
 _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study|thesis)|here,? we)\s+(\w+\s+)?(propose|introduce|present|develop"
-    r"|design|call|name|term|dub)\w*\b",
+    r"|design|call|name|term|dub)\w*\b"
+    r"|\bour\s+(\w+\s+)?contributions?\b",  # "Our contribution in this work is a new ..."
     re.IGNORECASE,
 )
 
@@ -96,6 +97,23 @@ def confident(item: EvidenceItem) -> bool:
     return item.result.dense_rank == 1 and item.result.lexical_rank == 1
 
 
+#: "Linear State-Space Layer (LSSL)": a word and the acronym introduced after it (two capitals at
+#: least; a plural such as "(CNNs)" introduces the name of a kind of thing, not of a contribution).
+_INTRODUCED_ACRONYM = re.compile(r"[A-Za-z][\w-]*\s+\(([A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)(?<![A-Z]s)\)")
+
+
+def _coins(sentences: list[str], i: int, asked: str) -> bool:
+    """Whether sentence ``i`` introduces an acronym that the question does not use and that the
+    abstract uses again after it (the name it gives its contribution)."""
+    for acronym in _INTRODUCED_ACRONYM.findall(sentences[i]):
+        if acronym.lower() in asked:
+            continue
+        used = re.compile(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])")
+        if any(used.search(s) for s in sentences[i + 1 :]):
+            return True
+    return False
+
+
 def _claim(item: EvidenceItem, question: str) -> int | None:
     """The sentence stating the paper's contribution, preferably the one that names it."""
     claims = [i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)]
@@ -108,6 +126,11 @@ def _claim(item: EvidenceItem, question: str) -> int | None:
         if any(n.lower() not in asked for n in _NAMING.findall(s))
         or (method_names(s) - method_names(question) and i in claims)
     ]
+    # With no sentence naming it so, the paper names its contribution by introducing the acronym
+    # it then keeps using: "We introduce a simple sequence model ... . The Linear State-Space
+    # Layer (LSSL) maps ...". Background terms are introduced before the contribution is stated.
+    if not named and claims:
+        named = [i for i in range(claims[0], len(item.sentences)) if _coins(item.sentences, i, asked)]
     # Of several naming sentences ("which we call the mallocGame", "we also introduce an agent,
     # mallocMuZero"), the one closest to the question names what the user describes.
     if named:

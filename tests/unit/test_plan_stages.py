@@ -267,6 +267,49 @@ def test_a_lookup_quotes_the_sentence_that_names_the_method(scorer: SupportScore
     assert any("We introduce PJAX" in s.text for s in out)  # not only "We present a ... approach"
 
 
+LSSL = (
+    "Combining Recurrent, Convolutional, and Continuous-time Models with Linear State-Space Layers",
+    "Recurrent neural networks (RNNs), temporal convolutions, and neural differential equations (NDEs) "
+    "are popular families of deep learning models for time-series data. We introduce a simple sequence "
+    "model inspired by control systems that generalizes these approaches while addressing their "
+    "shortcomings. The Linear State-Space Layer (LSSL) maps a sequence u to y by simulating a linear "
+    "continuous-time state-space representation. Theoretically, we show that LSSL models are closely "
+    "related to the three aforementioned families of models.",
+)
+CSN = (
+    "Prototype Based Classification from Hierarchy to Fairness",
+    "Artificial neural nets can represent and classify many types of data but are often tailored to "
+    "particular applications. Our contribution in this work is a new neural network architecture, the "
+    "concept subspace network (CSN), which generalizes existing specialized classifiers. The CSN is "
+    "inspired by existing prototype-based classifiers that promote interpretability.",
+)
+
+
+@pytest.mark.parametrize(
+    ("paper", "q", "naming"),
+    [
+        (
+            LSSL,
+            "Which paper has a simple sequence model inspired by control systems?",
+            "The Linear State-Space Layer (LSSL)",
+        ),
+        (
+            CSN,
+            "Which classifier is inspired by prototype-based classifiers?",
+            "Our contribution in this work",
+        ),
+    ],
+)
+def test_a_lookup_quotes_the_sentence_giving_the_contribution_its_name(
+    scorer: SupportScorer, paper: tuple[str, str], q: str, naming: str
+) -> None:
+    """Named by the acronym it introduces after stating the contribution (not "(RNNs)" before
+    it), or by "Our contribution ... is"."""
+    out = lookup_answer(make_plan(q), evidence_for(q, scorer, [paper, AEC], [(1, 1), (2, 2)]), 0.2)
+    assert any(naming in s.text for s in out)
+    assert not any("Recurrent neural networks (RNNs)" in s.text for s in out)
+
+
 def test_a_quantity_asked_in_another_language_quotes_the_named_papers_number(scorer: SupportScorer) -> None:
     q = "Wie viele Parameter hat das D3Net-Netzwerk zur Echokompensation?"
     ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
