@@ -20,6 +20,9 @@ from .sentences import split_sentences
 from .support import SupportScorer
 
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
+#: A list item's bullet or number ("- ", "2. ", "3) "): no part of the claim. Read as a sentence,
+#: "1." would be a bare value, and a value is checked against (and "repaired" from) the sources.
+_ENUMERATOR = re.compile(r"^(?:[-*•]+|\(?\d{1,2}[.)])\s+")
 _TRAILING_REFS = re.compile(r"\n\s*(sources|references|citations)\s*:.*$", re.IGNORECASE | re.DOTALL)
 
 
@@ -69,9 +72,9 @@ def check_citations(
     result = CheckedAnswer()
     text = _TRAILING_REFS.sub("", text.strip())
     for paragraph in text.splitlines():
-        for raw in split_sentences(paragraph.strip().lstrip("-*• ").strip()):
+        for raw in split_sentences(_ENUMERATOR.sub("", paragraph.strip()).strip()):
             clean, markers = parse_markers(raw)
-            if not clean or not any(ch.isalnum() for ch in clean):
+            if not clean or not any(ch.isalnum() for ch in clean) or _ENUMERATOR.fullmatch(clean + " "):
                 continue
             valid = [m for m in markers if m in by_marker]
             result.removed_markers += len(markers) - len(valid)

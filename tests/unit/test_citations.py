@@ -91,6 +91,26 @@ def test_wrong_or_missing_markers_are_reattributed(
     assert checked.sentences[0].markers == [1]
 
 
+def test_a_numbered_or_bulleted_reply_is_checked_without_its_list_numbers(
+    evidence: list[EvidenceItem], scorer: SupportScorer
+) -> None:
+    """ "1." split off a numbered list item is no claim (read as one, it was a bare value 1 and
+    got "repaired" with another paper's sentence stating 1%)."""
+    text = (
+        "1. Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]. "
+        "2. The D3Net-based network has only 354K parameters [2].\n"
+        "3) Mix-LN outperforms Pre-LN and Post-LN [1].\n- The network suppresses echo and noise [2]."
+    )
+    checked = check_citations(text, evidence, scorer, 0.45)
+    assert [s.text for s in checked.sentences] == [
+        "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers.",
+        "The D3Net-based network has only 354K parameters.",
+        "Mix-LN outperforms Pre-LN and Post-LN.",
+        "The network suppresses echo and noise.",
+    ]
+    assert checked.flagged == []
+
+
 def test_unsupported_claims_and_foreign_numbers_are_flagged(
     evidence: list[EvidenceItem], scorer: SupportScorer
 ) -> None:
