@@ -31,7 +31,7 @@ from .evidence import EvidenceItem, select_evidence
 from .plan import Plan
 from .question import QUOTED
 from .support import SupportScorer
-from .terms import method_names, names_supported
+from .terms import introduces, method_names, names_supported
 
 Search = Callable[[str, int, SearchFilters, RetrievalTrace], list[SearchResult]]
 FetchPapers = Callable[[list[str]], dict[str, Paper]]
@@ -98,6 +98,12 @@ def _mentions(work: str, paper: Paper | None, result: SearchResult) -> bool:
     return names_supported(work, text)
 
 
+#: Papers searched for a compared work's name. A bare name is a weak query ("I-JEPA": BM25 reads
+#: "i" and "jepa", every JEPA paper matches), so the paper introducing it may rank below the
+#: first few that use it.
+WORK_HITS = 10
+
+
 def resolve_work(
     work: str,
     search: Search,
@@ -112,7 +118,7 @@ def resolve_work(
     in words ("the original sequence-to-sequence LSTM paper") is retrieval's first hit. Papers
     already ``taken`` by another compared work come last: two works are two papers.
     """
-    hits = search(work, 5, filters, trace)
+    hits = search(work, WORK_HITS, filters, trace)
     hits = [h for h in hits if h.paper_id not in taken] + [h for h in hits if h.paper_id in taken]
     if not hits:
         return None
@@ -122,11 +128,18 @@ def resolve_work(
     titled = [h for h in hits if h.paper_id not in taken and wanted in f" {normalize_title(h.title)} "]
     if titled and len(wanted) > 5:
         return titled[0]
-    hits = hits[:3]
-    if not method_names(work):
+    names = method_names(work)
+    if not names:
         return hits[0]
     found = papers([h.paper_id for h in hits])
-    return next((h for h in hits if _mentions(work, found.get(h.paper_id), h)), None)
+    # The paper that introduces the name ("We introduce the Image-based Joint-Embedding Predictive
+    # Architecture (I-JEPA)") is the work, wherever retrieval ranks it; a paper that only uses the
+    # name ("... JEPA family (I-JEPA and DINOv2)") may rank higher.
+    for h in hits:
+        paper = found.get(h.paper_id)
+        if h.paper_id not in taken and paper and any(introduces(n, paper.abstract) for n in names):
+            return h
+    return next((h for h in hits[:3] if _mentions(work, found.get(h.paper_id), h)), None)
 
 
 # A run of capitalised words, with the short words titles keep lower-case between them

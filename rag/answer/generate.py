@@ -32,7 +32,7 @@ from .plan import Plan, asks_for_paper
 from .prompts import load_prompt
 from .question import asks_for_reported_results
 from .sanitize import neutralize_tokens
-from .terms import bare_numbers, item_names, method_names, names_supported
+from .terms import bare_numbers, introduces, item_names, method_names, names_supported
 
 Generator = Literal["llm", "extractive", "retrieval"]
 #: A lookup names the runner-up too when retrieval is not confident and its best sentence scores
@@ -297,14 +297,8 @@ def _defining(plan: Plan, items: list[EvidenceItem]) -> list[Pick]:
     or as "SIGReg, a ..." / "called SIGReg"; its best-scoring sentence may only use the name."""
     out: list[Pick] = []
     for name in plan.defines:
-        n = re.escape(name)
-        introduces = re.compile(
-            rf"\(\s*{n}\s*[),;]|\b{n}\s*(?:\([^)]*\)\s*)?(?:,\s*|\s+(?:is|are)\s+)(?:a|an)\s"
-            rf"|\b(?:called|named|dubbed|termed|coined)\s+(?:the\s+)?{n}\b",
-            re.IGNORECASE,
-        )
         for item in items:
-            i = next((i for i, s in enumerate(item.sentences) if introduces.search(s)), None)
+            i = next((i for i, s in enumerate(item.sentences) if introduces(name, s)), None)
             if i is not None:
                 out.append((item.relevance[i], item, i))
     return out

@@ -223,6 +223,23 @@ def names_supported(claim: str, evidence: str, *, require_all: bool = False) -> 
     return len(found) == len(names) if require_all else bool(found)
 
 
+@lru_cache(maxsize=256)
+def _introducing(name: str) -> re.Pattern[str]:
+    n = re.escape(name)
+    return re.compile(
+        rf"\(\s*{n}\s*[),;]|\b{n}\s*(?:\([^)]*\)\s*)?(?:,\s*|\s+(?:is|are)\s+)(?:a|an)\s"
+        rf"|\b(?:called|named|dubbed|termed|coined)\s+(?:the\s+)?{n}\b",
+        re.IGNORECASE,
+    )
+
+
+def introduces(name: str, text: str) -> bool:
+    """Whether ``text`` introduces ``name``: with its long form ("Sketched Isotropic Gaussian
+    Regularization (SIGReg)"), as "SIGReg, a ..." / "SIGReg is a ...", or "called SIGReg". A
+    paper that only uses a name ("methods of the JEPA family (I-JEPA and DINOv2)") does not."""
+    return _introducing(name).search(text) is not None
+
+
 #: Nicknames of generic model families that are written like names ("ConvNet"), and the words
 #: an abstract uses for the family instead ("convolutional neural network", "CNN").
 GENERIC_NAMES: dict[str, tuple[str, ...]] = {"convnet": ("convolutional", "cnn")}

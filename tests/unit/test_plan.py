@@ -330,6 +330,37 @@ def test_a_compared_work_named_in_a_title_resolves_to_that_paper() -> None:
     assert found is not None and found.paper_id == "p1"
 
 
+def test_a_compared_work_named_by_acronym_resolves_to_the_paper_introducing_it() -> None:
+    """A bare name is a weak query: papers that only use "I-JEPA" rank above the one that
+    introduces it, which is the work; with none introducing it, the first of the top three
+    mentioning it."""
+    from rag.answer.gather import resolve_work
+    from rag.retrieve import RetrievalTrace, SearchFilters
+    from rag.types import Paper, SearchResult
+
+    abstracts = {
+        "p1": "Our findings hold across methods of the JEPA family (I-JEPA and DINOv2).",
+        "p2": "We propose CNN-JEPA, a JEPA for convolutional networks, and compare it with I-JEPA.",
+        "p3": "JEPAs learn representations in latent space.",
+        "p4": "We introduce seq-JEPA.",
+        "p5": "We introduce the Image-based Joint-Embedding Predictive Architecture (I-JEPA), a "
+        "non-generative approach for self-supervised learning from images.",
+    }
+    papers = {pid: Paper(pid, f"Title {pid}", text) for pid, text in abstracts.items()}
+    hits = [SearchResult(pid, papers[pid].title, 1.0 - int(pid[1:]) / 10) for pid in abstracts]
+
+    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
+        return hits[:n]
+
+    def fetch(ids: list[str]) -> dict[str, Paper]:
+        return {i: papers[i] for i in ids}
+
+    found = resolve_work("I-JEPA", search, fetch, SearchFilters(), RetrievalTrace())
+    assert found is not None and found.paper_id == "p5"
+    found = resolve_work("I-JEPA", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p5"}))
+    assert found is not None and found.paper_id == "p1"
+
+
 def test_a_follow_up_asking_which_models_asks_for_the_names_in_its_paper() -> None:
     assert make_plan("Which models did the second one look at?", has_history=True).asks_items
     assert not make_plan("Which models use spiking attention?").asks_items
