@@ -334,11 +334,21 @@ def _asks_only_the_value(plan: Plan) -> bool:
     return all(asked_item(part) for part in plan.parts)
 
 
-def after_answer_stage(decided: Answerability, cause: str) -> Answerability:
+def after_answer_stage(decided: Answerability, cause: str, plan: Plan | None = None) -> Answerability:
     """``decided`` (answerable) turned into an abstention by the answer stage, for ``cause``
     (``no_sentence``, ``model_declined`` or ``unverified``): the answer's record then says why
-    it abstained; the probability stays the decision's."""
-    return replace(decided, answerable=False, reason=REASONS[cause], cause=cause, rule="answer")
+    it abstained; the probability stays the decision's. No sentence answers a question whose
+    every method name (``plan.names``) is absent from the papers found because the corpus has
+    no paper on it ("... protein folding with AlphaFold?"): that is the reason given."""
+    if (
+        cause == "no_sentence"
+        and plan is not None
+        and plan.names
+        and decided.features.get("names_missing", 0.0) >= 1.0
+    ):
+        cause = "names_missing"
+    why = _reason(plan, cause) if plan is not None else REASONS[cause]
+    return replace(decided, answerable=False, reason=why, cause=cause, rule="answer")
 
 
 def _abstain(calibrated: Answerability, cause: str, plan: Plan | None) -> Answerability:
@@ -366,5 +376,11 @@ def _reason(plan: Plan, cause: str) -> str:
     """``cause`` (a key of :data:`REASONS`) in words, filled in from ``plan``."""
     if cause == "value_gap":
         return _value_reason(plan)
-    names = ", ".join(plan.names) or "it"
+    names = ", ".join(_as_written(name, plan.question) for name in plan.names) or "it"
     return REASONS[cause].format(names=names)
+
+
+def _as_written(name: str, question: str) -> str:
+    """A (lower-cased) plan name as the question writes it ("alphafold" → "AlphaFold")."""
+    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
+    return found.group(0) if found else name

@@ -413,7 +413,7 @@ class AnswerPipeline:
             decided = run.answerability
             if decided is not None and decided.answerable:
                 # The decision let the question through; the answer stage found nothing to say.
-                decided = after_answer_stage(decided, _answer_stage_cause(mode))
+                decided = after_answer_stage(decided, _answer_stage_cause(mode), run.plan)
                 common["answerability"] = decided.to_dict()
             why = f" ({decided.reason})" if decided and not decided.answerable and decided.reason else ""
             if decided is not None and decided.cause == "foreign_without_names":

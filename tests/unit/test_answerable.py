@@ -96,6 +96,27 @@ def test_names_missing_and_only_instructions(scorer: SupportScorer) -> None:  # 
     assert features(make_plan(q), evidence_for(q, scorer, [MIXLN], [(1, 1)]))["only_instructions"] == 0.0
 
 
+def test_an_empty_answer_about_a_name_no_paper_uses_says_so(scorer: SupportScorer) -> None:  # noqa: F811
+    """The decision let "... protein folding with AlphaFold?" through (protein sentences are
+    relevant); no answer names AlphaFold because no paper does: that is the reason given, with
+    the name as the question writes it."""
+    q = "Does the corpus have anything on protein folding with AlphaFold?"
+    plan = make_plan(q)
+    decided = answerable.Answerability(
+        True, 0.9, 0.5, features(plan, evidence_for(q, scorer, [MIXLN], [(1, 1)]))
+    )
+    out = answerable.after_answer_stage(decided, "no_sentence", plan)
+    assert not out.answerable and out.cause == "names_missing"
+    assert out.reason == "the corpus has no paper on AlphaFold"
+    # A name the papers use: the answer stage's own reason.
+    q = "Does Mix-LN help protein folding?"
+    plan = make_plan(q)
+    decided = answerable.Answerability(
+        True, 0.9, 0.5, features(plan, evidence_for(q, scorer, [MIXLN], [(1, 1)]))
+    )
+    assert answerable.after_answer_stage(decided, "no_sentence", plan).cause == "no_sentence"
+
+
 def _with_dense(evidence: Evidence, similarity: float = 0.75) -> Evidence:
     """Hand-made evidence with the dense similarity real retrieval always gives its top paper
     (0.75: a typical answerable question's on the bundled corpus)."""
