@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .measures import named_measures
+from .measures import GLOSSARY, named_measures
 from .sentences import split_sentences
 from .terms import content_terms, measure_terms, method_names
 
@@ -100,6 +100,17 @@ def asked_subject(question: str) -> str:
     return match.group("subject").strip() if match else ""
 
 
+#: Measures written like names ("mIoU"): what is measured, never what it is measured on.
+_MEASURE_NAMES = frozenset(n.lower() for names in GLOSSARY for n in names.split())
+
+
+def _names_a_thing(name: str) -> bool:
+    """Whether a name in a measure phrase is a dataset, model or tool ("ImageNet", "WikiText-2",
+    "LightHGNN": written with lower-case letters), not a measure or unit ("F1", "GPUs", "FLOPs",
+    "mIoU")."""
+    return sum(c.islower() for c in name) >= 2 and name.lower() not in _MEASURE_NAMES
+
+
 def quantity_target(question: str) -> frozenset[str]:
     """Stemmed content words naming what a quantity question measures ("training tokens",
     "GPU hours", "BLEU score" → {"bleu"}); empty when there is no such phrase."""
@@ -107,6 +118,13 @@ def quantity_target(question: str) -> frozenset[str]:
     if not match:
         return frozenset()
     target = content_terms(match.group("target")) - _GENERIC_TARGETS
+    # A name in the phrase says what is measured on, not what is measured: "ImageNet top-1
+    # accuracy" measures accuracy (a sentence "trained on ImageNet in 72 hours" states no
+    # accuracy); a name alone ("What BLEU score") is the measure.
+    phrase = match.group("target")
+    names = method_names(phrase)
+    on = [w for w in re.findall(r"[\w-]+", phrase) if w.lower() in names and _names_a_thing(w)]
+    target = (target - content_terms(" ".join(on))) or target
     # A measure of three or more words is also written as its acronym: "Fréchet Inception
     # Distance" → "fid", "mean average precision" → "map", "word error rate" → "wer".
     words = [w for w in _WORDS.findall(match.group("target")) if content_terms(w) & target]

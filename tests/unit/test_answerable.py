@@ -230,6 +230,30 @@ def test_a_value_measures_the_words_of_its_own_clause() -> None:
     assert answerable._distance("The LSTM reaches a BLEU score of 34.8, while SMT gets 33.3.", bleu) == 3
 
 
+def test_a_dataset_named_with_the_measure_is_not_the_measure() -> None:
+    """ "ImageNet top-1 accuracy" measures accuracy: a sentence training on ImageNet in 72 hours
+    states no value of it. A name that is the measure or a unit stays ("BLEU", "F1", "GPUs",
+    "FLOPs", "mIoU")."""
+    from rag.answer.question import quantity_target
+
+    acc = quantity_target(
+        "What ImageNet linear-evaluation top-1 accuracy does I-JEPA report for ViT-Huge/14?"
+    )
+    assert "imagenet" not in acc and {"accuraci", "top-1"} <= acc
+    sentence = "We train a ViT-Huge/14 on ImageNet using 16 A100 GPUs in under 72 hours."
+    assert answerable._distance(sentence, acc) == answerable.GAP_WORDS
+    assert quantity_target("What perplexity does it reach on WikiText-2?") == {"perplex"}
+    assert "wikitext-2" not in quantity_target("What WikiText-2 perplexity does it reach?")
+    for question, measure in [
+        ("What BLEU score does the LSTM reach?", "bleu"),
+        ("What F1 score does YOLOv8 get?", "f1"),
+        ("How many GPUs were used?", "gpus"),
+        ("How many FLOPs does it save?", "flop"),
+        ("What Cityscapes mIoU does it reach?", "miou"),
+    ]:
+        assert measure in quantity_target(question), question
+
+
 def test_an_absolute_measure_is_not_answered_by_a_relative_value(scorer: SupportScorer) -> None:  # noqa: F811
     simple = (
         "Lets keep it simple, Using simple architectures to outperform deeper architectures",
