@@ -163,8 +163,14 @@ def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
             return focused
     # The names of the asked subject ("does *ByteNet* reach"), else of the question; never the
     # measure itself ("BLEU" is what is asked for, not who).
-    names = distinctive_names(asked_subject(plan.question)) or distinctive_names(plan.question)
+    subject = asked_subject(plan.question)
+    names = distinctive_names(subject) or distinctive_names(plan.question)
     names = {n for n in names if not content_terms(n) & plan.target}
+    if subject and not distinctive_names(subject) and len(content_terms(subject)) >= 3:
+        # A subject described in words ("the searched architecture from memory-efficient
+        # differentiable Transformer search") is retrieval's first paper: the names elsewhere in
+        # the question are conditions ("... get on WMT'14"), which other papers also meet.
+        return items[:1]
     found = {e.marker: names_found(names, f"{e.title} {e.abstract}") for e in items}
     df = {n: sum(n in f for f in found.values()) for n in names}
     score = {m: sum(1.0 / df[n] for n in f) for m, f in found.items()}

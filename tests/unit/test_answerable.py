@@ -62,6 +62,29 @@ def test_the_subject_is_the_paper_naming_the_asked_method_not_the_top_hit(
     assert value_gap(make_plan(q), ev) == 1.0
 
 
+MEDTS = (
+    "Memory-Efficient Differentiable Transformer Architecture Search",
+    "We propose a multi-split reversible network and combine it with DARTS. Our searched "
+    "architecture consistently outperforms standard Transformers on WMT'14 En-De, En-Fr and En-Cs.",
+)
+SEQ2SEQ = (
+    "Sequence to Sequence Learning with Neural Networks",
+    "On the WMT'14 English to French translation task, the LSTM achieves a BLEU score of 34.8.",
+)
+
+
+def test_a_subject_described_in_words_is_retrievals_first_paper(scorer: SupportScorer) -> None:  # noqa: F811
+    """The names elsewhere in the question ("on WMT'14") are a condition other papers also meet:
+    the BLEU score of another paper on WMT'14 is no answer."""
+    q = (
+        "What BLEU score does the searched architecture from memory-efficient differentiable "
+        "Transformer search get on WMT'14 English-German?"
+    )
+    ev = evidence_for(q, scorer, [MEDTS, SEQ2SEQ], [(1, 1), (2, 2)])
+    assert [e.title for e in subjects(make_plan(q), ev)] == [MEDTS[0]]
+    assert value_gap(make_plan(q), ev) == 1.0
+
+
 def test_item_questions_need_a_name_near_the_item_word(scorer: SupportScorer) -> None:  # noqa: F811
     q = "Which two drug design datasets did the modern Hopfield network paper use?"
     ev = evidence_for(q, scorer, [HOPFIELD], [(1, 1)])
