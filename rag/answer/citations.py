@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 from ..index.metadata import meta_list
@@ -18,6 +19,7 @@ from ..types import Citation
 from .evidence import EvidenceItem
 from .sentences import split_sentences
 from .support import SupportScorer
+from .terms import bare_numbers
 
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
 #: A list item's bullet or number ("- ", "2. ", "3) "): no part of the claim. Read as a sentence,
@@ -76,10 +78,15 @@ def check_citations(
             clean, markers = parse_markers(raw)
             if not clean or not any(ch.isalnum() for ch in clean) or _ENUMERATOR.fullmatch(clean + " "):
                 continue
-            valid = [m for m in markers if m in by_marker]
+            valid = list(dict.fromkeys(m for m in markers if m in by_marker))
             result.removed_markers += len(markers) - len(valid)
             scores = {m: _support(scorer, clean, by_marker[m]) for m in valid}
             kept = [m for m in valid if scores[m] >= threshold]
+            if not kept:
+                # "A reaches 86.3 [1], while B reaches 82.9% [2]": each source holds one number,
+                # so neither supports the sentence alone; together they do.
+                kept, joint = _jointly(scorer, clean, [by_marker[m] for m in valid], threshold)
+                scores.update(dict.fromkeys(kept, joint))
             if not kept:
                 others = {
                     m: _support(scorer, clean, item) for m, item in by_marker.items() if m not in scores
@@ -88,11 +95,38 @@ def check_citations(
                 best = max(scores, key=scores.__getitem__, default=None)
                 if best is not None and scores[best] >= threshold:
                     kept = [best]
+                else:  # an uncited sentence combining two sources' numbers
+                    pairs = combinations(sorted(by_marker), 2)
+                    for pair in sorted(pairs, key=lambda p: -sum(scores.get(m, 0.0) for m in p)):
+                        kept, joint = _jointly(scorer, clean, [by_marker[m] for m in pair], threshold)
+                        if kept:
+                            scores.update(dict.fromkeys(kept, joint))
+                            break
             if kept:
                 result.sentences.append(CheckedSentence(clean, kept, max(scores[m] for m in kept)))
             else:
                 result.flagged.append(clean)
     return result
+
+
+def _jointly(
+    scorer: SupportScorer, claim: str, items: list[EvidenceItem], threshold: float
+) -> tuple[list[int], float]:
+    """The markers of ``items`` when together they support ``claim`` though none does alone:
+    each holds a number of the claim the others lack, and all its numbers are theirs. Else
+    ``([], 0.0)``."""
+    wanted = bare_numbers(claim)
+    if len(items) < 2 or not wanted:
+        return [], 0.0
+    held = [bare_numbers(" ".join([item.title, *item.sentences])) & wanted for item in items]
+    if set().union(*held) != wanted:
+        return [], 0.0
+    if any(not h - set().union(*(o for j, o in enumerate(held) if j != i)) for i, h in enumerate(held)):
+        return [], 0.0  # a source adding no number of its own is no part of the support
+    joint = scorer.support(
+        claim, [s for item in items for s in item.sentences], context=" ".join(item.title for item in items)
+    )
+    return ([item.marker for item in items], joint) if joint >= threshold else ([], 0.0)
 
 
 def _support(scorer: SupportScorer, claim: str, item: EvidenceItem) -> float:

@@ -111,6 +111,24 @@ def test_a_numbered_or_bulleted_reply_is_checked_without_its_list_numbers(
     assert checked.flagged == []
 
 
+def test_a_sentence_combining_two_sources_numbers_cites_both(
+    evidence: list[EvidenceItem], scorer: SupportScorer
+) -> None:
+    """Neither source holds both numbers, so neither supports the sentence alone (a comparison
+    answer's "A reaches X [1], while B has Y [2]" was dropped whole); together they do."""
+    text = (
+        "Mix-LN was tested on models from 70M to 7B [1], while the D3Net network has only 354K "
+        "parameters [2]."
+    )
+    checked = check_citations(text, evidence, scorer, 0.45)
+    assert [s.markers for s in checked.sentences] == [[1, 2]] and checked.flagged == []
+    uncited = "Mix-LN was tested on models from 70M to 7B, while the D3Net network has only 354K parameters."
+    assert sorted(check_citations(uncited, evidence, scorer, 0.45).sentences[0].markers) == [1, 2]
+    # A number no source states is still flagged, whatever the sources together say.
+    wrong = "Mix-LN was tested from 70M to 7B [1], while the D3Net network has 5M parameters [2]."
+    assert check_citations(wrong, evidence, scorer, 0.45).flagged == [parse_markers(wrong)[0]]
+
+
 def test_unsupported_claims_and_foreign_numbers_are_flagged(
     evidence: list[EvidenceItem], scorer: SupportScorer
 ) -> None:
