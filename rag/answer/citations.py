@@ -18,7 +18,7 @@ from ..index.metadata import meta_list
 from ..types import Citation
 from .evidence import EvidenceItem
 from .sentences import split_sentences
-from .support import SupportScorer
+from .support import SupportScorer, lexical_coverage
 from .terms import bare_numbers
 
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
@@ -156,9 +156,16 @@ def best_quote(scorer: SupportScorer, claims: list[str], item: EvidenceItem) -> 
         else:
             paraphrased.append(claim)
     if paraphrased:
+        # Meaning and shared words weighed as in the support score: the embedding alone put "We
+        # hope that ... LeJEPA will reestablish ..." above the sentence a claim paraphrases.
         vectors = scorer.embedder.embed([*paraphrased, *item.sentences])
         sims = vectors[len(paraphrased) :] @ vectors[: len(paraphrased)].T  # (sentences, claims)
-        picks |= {int(sims[:, j].argmax()) for j in range(len(paraphrased))}
+        for j, claim in enumerate(paraphrased):
+            score = [
+                0.5 * max(float(sims[i, j]), 0.0) + 0.5 * lexical_coverage(claim, sentence)
+                for i, sentence in enumerate(item.sentences)
+            ]
+            picks.add(max(range(len(score)), key=score.__getitem__))
     return " ".join(item.sentences[i] for i in sorted(picks))
 
 
