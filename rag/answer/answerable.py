@@ -164,13 +164,14 @@ def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
     # The names of the asked subject ("does *ByteNet* reach"), else of the question; never the
     # measure itself ("BLEU" is what is asked for, not who).
     subject = asked_subject(plan.question)
-    names = distinctive_names(subject) or distinctive_names(plan.question)
-    names = {n for n in names if not content_terms(n) & plan.target}
-    if subject and not distinctive_names(subject) and len(content_terms(subject)) >= 3:
+    subject_names = distinctive_names(subject)
+    if subject and not subject_names and len(content_terms(subject)) >= 3:
         # A subject described in words ("the searched architecture from memory-efficient
         # differentiable Transformer search") is retrieval's first paper: the names elsewhere in
         # the question are conditions ("... get on WMT'14"), which other papers also meet.
         return items[:1]
+    names = subject_names or distinctive_names(plan.question)
+    names = {n for n in names if not content_terms(n) & plan.target}
     found = {e.marker: names_found(names, f"{e.title} {e.abstract}") for e in items}
     df = {n: sum(n in f for f in found.values()) for n in names}
     score = {m: sum(1.0 / df[n] for n in f) for m, f in found.items()}
@@ -340,21 +341,15 @@ def _asks_only_the_value(plan: Plan) -> bool:
     return all(asked_item(part) for part in plan.parts)
 
 
-def after_answer_stage(decided: Answerability, cause: str, plan: Plan | None = None) -> Answerability:
+def after_answer_stage(decided: Answerability, cause: str, plan: Plan) -> Answerability:
     """``decided`` (answerable) turned into an abstention by the answer stage, for ``cause``
     (``no_sentence``, ``model_declined`` or ``unverified``): the answer's record then says why
     it abstained; the probability stays the decision's. No sentence answers a question whose
     every method name (``plan.names``) is absent from the papers found because the corpus has
     no paper on it ("... protein folding with AlphaFold?"): that is the reason given."""
-    if (
-        cause == "no_sentence"
-        and plan is not None
-        and plan.names
-        and decided.features.get("names_missing", 0.0) >= 1.0
-    ):
+    if cause == "no_sentence" and plan.names and decided.features.get("names_missing", 0.0) >= 1.0:
         cause = "names_missing"
-    why = _reason(plan, cause) if plan is not None else REASONS[cause]
-    return replace(decided, answerable=False, reason=why, cause=cause, rule="answer")
+    return replace(decided, answerable=False, reason=_reason(plan, cause), cause=cause, rule="answer")
 
 
 def _abstain(calibrated: Answerability, cause: str, plan: Plan | None) -> Answerability:

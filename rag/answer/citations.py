@@ -18,7 +18,7 @@ from ..index.metadata import meta_list
 from ..types import Citation
 from .evidence import EvidenceItem
 from .sentences import split_sentences
-from .support import SupportScorer, lexical_coverage
+from .support import SupportScorer, lexical_coverage, support_score
 from .terms import bare_numbers
 
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
@@ -162,7 +162,7 @@ def best_quote(scorer: SupportScorer, claims: list[str], item: EvidenceItem) -> 
         sims = vectors[len(paraphrased) :] @ vectors[: len(paraphrased)].T  # (sentences, claims)
         for j, claim in enumerate(paraphrased):
             score = [
-                0.5 * max(float(sims[i, j]), 0.0) + 0.5 * lexical_coverage(claim, sentence)
+                support_score(float(sims[i, j]), lexical_coverage(claim, sentence))
                 for i, sentence in enumerate(item.sentences)
             ]
             picks.add(max(range(len(score)), key=score.__getitem__))

@@ -117,21 +117,21 @@ def quantity_target(question: str) -> frozenset[str]:
     match = _TARGET.search(question)
     if not match:
         return frozenset()
-    target = content_terms(match.group("target")) - _GENERIC_TARGETS
+    phrase = match.group("target")
+    target = content_terms(phrase) - _GENERIC_TARGETS
     # A name in the phrase says what is measured on, not what is measured: "ImageNet top-1
     # accuracy" measures accuracy (a sentence "trained on ImageNet in 72 hours" states no
     # accuracy); a name alone ("What BLEU score") is the measure.
-    phrase = match.group("target")
     names = method_names(phrase)
     on = [w for w in re.findall(r"[\w-]+", phrase) if w.lower() in names and _names_a_thing(w)]
     target = (target - content_terms(" ".join(on))) or target
     # A measure of three or more words is also written as its acronym: "Fréchet Inception
     # Distance" → "fid", "mean average precision" → "map", "word error rate" → "wer".
-    words = [w for w in _WORDS.findall(match.group("target")) if content_terms(w) & target]
+    words = [w for w in _WORDS.findall(phrase) if content_terms(w) & target]
     if len(words) >= 3:
         target |= {"".join(w[0] for w in words).lower()}
     # A measure described in words ("segmentation overlap score") is stated under its name (mIoU).
-    return target | named_measures(measure_terms(match.group("target")))
+    return target | named_measures(measure_terms(phrase))
 
 
 # "..., and what latency does it reach?", "... and how much larger is the bound?": where a

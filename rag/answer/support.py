@@ -59,6 +59,11 @@ def lexical_coverage(claim: str, evidence: str) -> float:
     return len(terms & content_terms(evidence)) / len(terms)
 
 
+def support_score(cosine: float, coverage: float) -> float:
+    """The support score from a claim's best cosine and its lexical coverage (module docstring)."""
+    return 0.5 * max(cosine, 0.0) + 0.5 * coverage
+
+
 def numbers_supported(claim: str, evidence: str) -> bool:
     """Every number in the claim appears in the evidence."""
     return bare_numbers(claim) <= bare_numbers(evidence)
@@ -95,7 +100,7 @@ class SupportScorer:
             return 0.0
         vectors = self.embedder.embed([claim, *evidence_sentences])
         best = float((vectors[1:] @ vectors[0]).max())
-        return 0.5 * max(best, 0.0) + 0.5 * lexical_coverage(claim, joined)
+        return support_score(best, lexical_coverage(claim, joined))
 
 
 #: The map from the multilingual encoder's cosine onto :meth:`SupportScorer.relevance`'s scale,
