@@ -140,7 +140,8 @@ def bare_numbers(text: str) -> set[str]:
     return {re.sub(r"[%kmbx]$", "", n) for n in numbers(text)}
 
 
-_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b")
+# A version number with a dot is part of the name: "Llama-3.1-70B", "GPT-3.5", "v0.02".
+_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:(?:-|\.(?=\d))[A-Za-z0-9]+)*\b")
 
 
 def _name_like(part: str) -> bool:
@@ -203,10 +204,12 @@ def _close(name: str, words: set[str]) -> bool:
     if len(name) < 5:
         return False
     # A slip of the keys leaves the numbers alone; a different number is a different variant
-    # ("ImageNet-1K" is not "ImageNet-100", "LLaMA-3-70B" not "LLaMA-2-7B").
+    # ("ImageNet-1K" is not "ImageNet-100", "LLaMA-3-70B" not "LLaMA-2-7B"). A word the name
+    # only adds letters to is a part of it, not a slip: "lane" is not "CULane".
     digits = _DIGITS.findall(name)
     return any(
         abs(len(w) - len(name)) <= 2
+        and not (len(name) - len(w) >= 2 and w in name)
         and _DIGITS.findall(w) == digits
         and SequenceMatcher(None, name, w).ratio() >= 0.8
         for w in words

@@ -59,6 +59,17 @@ def test_terms_numbers_names() -> None:
     assert singular(content_terms("32 CTs on 8 GPUs, with class loss")) == {"ct", "gpu", "class", "loss"}
 
 
+def test_a_dotted_version_is_part_of_the_name() -> None:
+    # "Llama-3.1-70B" is one model; read as "Llama-3" (no name) it was not held against the
+    # paper, which reports Llama-3.1-405B-Instruct only, and the 405B result was quoted.
+    question = "How much inference speedup does FFN Fusion give when applied to Llama-3.1-70B?"
+    assert method_names(question) == {"llama-3.1-70b"}
+    assert method_names("GPT-3.5 beats Qwen2.5-7B. ResNet-50.") == {"gpt-3.5", "qwen2.5-7b", "resnet-50"}
+    sentence = "Applying these techniques to Llama-3.1-405B-Instruct, we create a 1.71X faster model."
+    assert names_supported(question, sentence) is False
+    assert names_supported("speedup on Llama-3.1-405B-Instruct", sentence) is True
+
+
 def test_clean_question() -> None:
     assert clean_question("  what\x00 is\tMix-LN?\n ", 100) == "what is Mix-LN?"
     # Line breaks between lines are kept (one each): they end an order given on the line before.
@@ -153,6 +164,15 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
     text = "CNN-JEPA reaches 73.3% on ImageNet-100; MiniCache is tested on LLaMA-2-7B and LLaMA-3."
     assert names_found(("imagenet-1k", "llama-3-70b"), text) == set()
     assert names_found(("imagenet-100", "llama-2-7b"), text) == {"imagenet-100", "llama-2-7b"}
+
+
+def test_a_word_the_name_only_adds_letters_to_is_not_a_slip() -> None:
+    from rag.answer.terms import names_found
+
+    # The SCNN abstract says "lane detection dataset", never "CULane": no paper names it.
+    abstract = "SCNN outperforms ReNet in the lane detection dataset by 8.7%."
+    assert names_found(("culane",), abstract) == set()
+    assert names_found(("bytenett", "spikeformer"), "ByteNet and Spikformer") == {"bytenett", "spikeformer"}
 
 
 def test_a_generic_family_nickname_is_found_under_its_usual_words() -> None:
