@@ -140,8 +140,9 @@ def bare_numbers(text: str) -> set[str]:
     return {re.sub(r"[%kmbx]$", "", n) for n in numbers(text)}
 
 
-# A version number with a dot is part of the name: "Llama-3.1-70B", "GPT-3.5", "v0.02".
-_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:(?:-|\.(?=\d))[A-Za-z0-9]+)*\b")
+# A version number with a dot and a power are part of the name: "Llama-3.1-70B", "GPT-3.5",
+# "U^2-Net", "LLMEval^2".
+_NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:(?:-|[.^](?=\d))[A-Za-z0-9]+)*\b")
 
 
 def _name_like(part: str) -> bool:
@@ -163,6 +164,8 @@ def method_names(text: str) -> set[str]:
     out = set()
     for found in _NAME.findall(text):
         if found.rsplit("-", 1)[-1].lower() in _RESEMBLANCE and "-" in found:
+            continue
+        if "^" in found and found[0].islower():  # "n^2", "d^4": a power, not a name
             continue
         # "D3Net-based" names D3Net; "Mix-LN" is a name as a whole.
         parts = [p for p in found.split("-") if not (p.islower() and len(p) > 3)] or [found]

@@ -59,7 +59,7 @@ def test_terms_numbers_names() -> None:
     assert singular(content_terms("32 CTs on 8 GPUs, with class loss")) == {"ct", "gpu", "class", "loss"}
 
 
-def test_a_dotted_version_is_part_of_the_name() -> None:
+def test_a_dotted_version_or_a_power_is_part_of_the_name() -> None:
     # "Llama-3.1-70B" is one model; read as "Llama-3" (no name) it was not held against the
     # paper, which reports Llama-3.1-405B-Instruct only, and the 405B result was quoted.
     question = "How much inference speedup does FFN Fusion give when applied to Llama-3.1-70B?"
@@ -68,6 +68,10 @@ def test_a_dotted_version_is_part_of_the_name() -> None:
     sentence = "Applying these techniques to Llama-3.1-405B-Instruct, we create a 1.71X faster model."
     assert names_supported(question, sentence) is False
     assert names_supported("speedup on Llama-3.1-405B-Instruct", sentence) is True
+
+    # A power is part of a name too ("U^2-Net"), but "n^2" in "O(n^2)" is no name.
+    assert method_names("Hoe groot is U^2-Net, vs LLMEval^2 and O(n^2)?") == {"u^2-net", "llmeval^2"}
+    assert names_supported("How fast is U^2-Net?", "FBNetV3 yields 18% fewer FLOPs.") is False
 
 
 def test_clean_question() -> None:
