@@ -182,6 +182,13 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
     # parts ask about; each gets its best sentence there.
     skip = frozenset(j for j, part in enumerate(plan.parts) if asks_for_paper(part))
     more = tuple(i for _, _, i in _for_each_part(plan, [top], 0.0, skip)) if plan.parts else ()
+    if plan.quantity and not plan.english and not plan.parts:
+        # "¿Qué artículo propone X, y qué precisión obtiene?": another language's "and what" is
+        # not split into parts, so the paper's sentence stating a number that best fits the
+        # question answers the number part.
+        more = tuple(
+            i for _, _, i in select(plan.question, [top], max_sentences=1, min_relevance=0.0, resolved=True)
+        )
     out = _identify(top, plan.question, more=more)
     if not confident(top) and len(candidates) > 1:
         second = candidates[1]

@@ -88,6 +88,21 @@ _LIST_WEAK = re.compile(
 _SINGULAR = r"(paper|work|study|article|publication|preprint|thesis|dissertation)"
 # "Which work ...": the question is about finding one paper, even if it mentions a quantity.
 _LOOKUP_START = re.compile(rf"^\W*(which|what)\s+(?:{_SINGULAR}|abstract)\b", re.IGNORECASE)
+# "Which paper ...?" (one paper) in other languages: a lookup, as "Which paper ..." starting an
+# English question. (Japanese and Korean do not mark the plural: "どの論文" is a list above.)
+_LOOKUP_OTHER_LANGUAGES = re.compile(
+    r"^\W*(?:(?:en|in|dans|em|im|w|в)\s+)?(?:"
+    r"(?:qué|cuál|que|qual)\s+(?:artículo|trabajo|estudio|paper|artigo|trabalho|estudo)"  # es, pt
+    r"|(?:quel|quelle)\s+(?:article|travail|papier|étude|publication)"  # fr
+    r"|welche[rsm]?\s+(?:arbeit|studie|artikel|veröffentlichung|publikation|paper)"  # de
+    r"|quale\s+(?:articolo|lavoro|studio|paper)"  # it
+    r"|welke?\s+(?:artikel|paper|studie|werk|publicatie)"  # nl
+    r"|(?:какая|какой|какую|каком)\s+(?:статья|статье|работа|работе|исследование)"  # ru
+    r"|któr(?:y|a|ym|ej)\s+(?:artykuł|artykule|praca|pracy)"  # pl
+    r"|hangi\s+(?:makale|çalışma)(?!lar)"  # tr
+    r")\b|哪(?:一)?篇",  # zh
+    re.IGNORECASE,
+)
 # "And what does ...", "What about ...": a follow-up without a pronoun.
 _CONTINUES = re.compile(r"^\W*(and|also|then|what about|how about|and what|and how)\b", re.IGNORECASE)
 # "compared with the SVM baseline": a participle inside a fact question, not a comparison request.
@@ -535,7 +550,7 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
         return "compare"
     if _LIST.search(question) or _LIST_OTHER_LANGUAGES.search(question):
         return "list"
-    if _LOOKUP_START.search(question):
+    if _LOOKUP_START.search(question) or _LOOKUP_OTHER_LANGUAGES.search(question):
         return "lookup"
     if asks_for_quantity(question) or _ITEM.search(question):
         return "fact"

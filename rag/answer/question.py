@@ -25,7 +25,7 @@ _QUANTITY = re.compile(
     r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
     # "how many / how much" in other languages (German, French, Spanish, Italian, Portuguese,
     # Russian; Chinese, Japanese, Korean), and their words for accuracy / rate / parameters.
-    r"|\b(wie (viele?|hoch|gro(ß|ss)|schnell)|wieviele?|combien|quel(le)?s? (est|sont) (le|la|les)"
+    r"|\b(wie (viele?|hoch|gro(ß|ss)|schnell|lange?)|wieviele?|combien|quel(le)?s? (est|sont) (le|la|les)"
     r" (nombre|taux)|cu[aá]nt[oa]s?|quanto|quanti|quante|quantos|quantas|сколько|genauigkeit|précision"
     r"|precisión|tasa|taux|точност\w*|paramètres?|parámetros"
     # Dutch, Swedish, Polish, Turkish, Indonesian, Vietnamese.

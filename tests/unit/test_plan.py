@@ -394,3 +394,18 @@ def test_which_papers_in_another_language_asks_for_a_list(question: str) -> None
 
 def test_a_single_paper_in_another_language_is_no_list() -> None:
     assert classify("Quel article propose les Pointer Networks ?", has_history=False) != "list"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "¿Qué artículo propone sustituir LayerNorm por BatchNorm, y qué precisión top-1 obtiene?",
+        "Welche Arbeit zeigt, dass Wortarten entstehen? Und wie lang waren die Eingabesequenzen?",
+        "Quel article propose les Pointer Networks, et combien de paramètres ont-ils ?",
+        "有没有一篇论文提出用奇异值分解合并模型？是哪一篇？",
+    ],
+)
+def test_which_paper_in_another_language_is_a_lookup_even_when_it_asks_a_number(question: str) -> None:
+    # As "Which paper ..." starting an English question: the paper is what is asked first.
+    assert classify(question, has_history=False) == "lookup"
+    assert classify("¿Qué artículos proponen sustituir LayerNorm?", has_history=False) == "list"

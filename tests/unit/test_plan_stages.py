@@ -85,6 +85,17 @@ def test_paraphrased_lookup_names_retrievals_first_paper_whatever_its_sentence_s
     assert out and {m for s in out for m in s.markers} == {1}
 
 
+def test_lookup_in_another_language_asking_a_number_quotes_the_number_too(scorer: SupportScorer) -> None:
+    # Another language's "and what ..." is not split into parts: the paper's sentence stating a
+    # number answers that part (its naming sentence alone would leave it out).
+    q = "¿Qué artículo propone una red compleja para cancelar el eco, y cuántos parámetros tiene?"
+    plan = make_plan(q)
+    assert plan.kind == "lookup" and plan.quantity and not plan.english
+    ev = evidence_for(q, scorer, [AEC, MIXLN], [(1, 1), (2, 2)])
+    out = lookup_answer(plan, ev, 0.2)
+    assert any("354K" in s.text for s in out) and {m for s in out for m in s.markers} == {1}
+
+
 def test_quantity_answer_quotes_the_sentence_naming_the_asked_measure(scorer: SupportScorer) -> None:
     svhn = (
         "Multi-digit Number Recognition from Street View Imagery",
