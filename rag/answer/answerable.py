@@ -138,7 +138,11 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
     """
     if plan.kind not in _VALUE_KINDS or not evidence.items or not (plan.quantity or plan.item):
         return 0.0
-    asked = distinctive_names(plan.question) | {w.lower() for w in _CAPITALIZED.findall(plan.question)}
+    asked = (
+        distinctive_names(plan.question)
+        | {w.lower() for w in _CAPITALIZED.findall(plan.question)}
+        | _acronyms_of(plan.question)
+    )
     absolute = not _RELATIVE_CUE.search(plan.question)
     best = GAP_WORDS
     for item in subjects(plan, evidence):
@@ -181,6 +185,14 @@ def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
     return [e for e in items if score[e.marker] >= best - 1e-9]
 
 
+def _acronyms_of(question: str) -> set[str]:
+    """The acronyms of the question's runs of two to five words ("large language model" → "llm"):
+    a sentence naming "LLM" names the kind the question asks about, not an item of it."""
+    initials = [w[0].lower() for w in _WORDS.findall(question)]
+    return {"".join(initials[i : i + n]) for n in range(2, 6) for i in range(len(initials) - n + 1)}
+
+
+_WORDS = re.compile(r"[A-Za-z][\w'-]*")
 _CAPITALIZED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w\-]+")
 
 

@@ -94,6 +94,21 @@ def test_item_questions_need_a_name_near_the_item_word(scorer: SupportScorer) ->
     assert value_gap(make_plan(q), ev) < 0.2
 
 
+XLORA = (
+    "X-LoRA: Mixture of Low-Rank Adapter Experts",
+    "We report a mixture of expert strategy to create fine-tuned large language models. Hence, the "
+    "X-LoRA model can be easily implemented for any existing large language model (LLM) without a "
+    "need for modifications of the underlying structure.",
+)
+
+
+def test_the_acronym_of_the_asked_kind_is_no_item_of_it(scorer: SupportScorer) -> None:  # noqa: F811
+    # "any existing large language model (LLM)" names the kind asked about, not which model.
+    q = "Which base large language model was X-LoRA built on top of?"
+    ev = evidence_for(q, scorer, [XLORA], [(1, 1)])
+    assert make_plan(q).item and value_gap(make_plan(q), ev) == 1.0
+
+
 def test_values_inside_names_do_not_count() -> None:
     assert answerable._distance("Results on CIFAR-10/100 and ResNet-50 with WMT'14.", frozenset()) == 12
     assert answerable._distance("Our simple 13-layer architecture.", frozenset({"layer"})) == 0
