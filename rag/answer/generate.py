@@ -114,6 +114,20 @@ def _coins(sentences: list[str], i: int, asked: str) -> bool:
     return False
 
 
+#: "The ByteNet is a one-dimensional convolutional neural network ...": a sentence defining a name.
+_DEFINED_NAME = re.compile(r"^(?:The |Our )?([A-Z][\w-]+) (?:is|are) (?:a|an)\b")
+
+
+def _defines_name(sentences: list[str], i: int, asked: str) -> bool:
+    """Whether sentence ``i`` defines a method name ("The ByteNet is a ...") that the question
+    does not use and that the abstract uses again after it."""
+    found = _DEFINED_NAME.match(sentences[i])
+    if not found or not method_names(found.group(1)) or found.group(1).lower() in asked:
+        return False
+    used = re.compile(rf"(?<![\w-]){re.escape(found.group(1))}(?![\w-])")
+    return any(used.search(s) for s in sentences[i + 1 :])
+
+
 def _claim(item: EvidenceItem, question: str) -> int | None:
     """The sentence stating the paper's contribution, preferably the one that names it."""
     claims = [i for i, s in enumerate(item.sentences) if _CONTRIBUTION.search(s)]
@@ -128,9 +142,14 @@ def _claim(item: EvidenceItem, question: str) -> int | None:
     ]
     # With no sentence naming it so, the paper names its contribution by introducing the acronym
     # it then keeps using: "We introduce a simple sequence model ... . The Linear State-Space
-    # Layer (LSSL) maps ...". Background terms are introduced before the contribution is stated.
+    # Layer (LSSL) maps ...", or by defining the name: "We present a novel neural network for
+    # processing sequences. The ByteNet is a ...". Background terms come before the contribution.
     if not named and claims:
-        named = [i for i in range(claims[0], len(item.sentences)) if _coins(item.sentences, i, asked)]
+        named = [
+            i
+            for i in range(claims[0], len(item.sentences))
+            if _coins(item.sentences, i, asked) or _defines_name(item.sentences, i, asked)
+        ]
     # Of several naming sentences ("which we call the mallocGame", "we also introduce an agent,
     # mallocMuZero"), the one closest to the question names what the user describes.
     if named:

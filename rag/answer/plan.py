@@ -24,7 +24,7 @@ from typing import Any, Literal
 from ..retrieve.query import DOCUMENT_NOUNS
 from .language import KnownWord, is_english_text, names_nothing_readable, readable_part
 from .question import QUOTED as _QUOTED
-from .question import asks_for_quantity, needs_context, quantity_target, question_parts
+from .question import asks_for_quantity, asks_how_much, needs_context, quantity_target, question_parts
 from .sanitize import looks_like_instruction
 from .sentences import split_sentences
 from .terms import content_terms, distinctive_names, method_names
@@ -101,6 +101,23 @@ _LOOKUP_OTHER_LANGUAGES = re.compile(
     r"|któr(?:y|a|ym|ej)\s+(?:artykuł|artykule|praca|pracy)"  # pl
     r"|hangi\s+(?:makale|çalışma)(?!lar)"  # tr
     r")\b|哪(?:一)?篇",  # zh
+    re.IGNORECASE,
+)
+# "What was the name of the simple 13-layer CNN ...?", "Как называется ...?": the answer is the
+# name a paper gives its method, which the sentence stating its contribution says: a lookup.
+_ASKS_NAME = re.compile(
+    r"\bwhat(?:'s| is| was)? (?:the )?name of\b"
+    r"|\bwhat(?:'s| is| was| are| were) (?:it|this|that|they|those|these|the)\b[^?]{0,60}? called\b"
+    r"|\bcómo se llama|\bcuál es el nombre|\bcomment s'appelle|\bquel est le nom|\bwie hei(?:ß|ss)t"
+    r"|\bwie nennt sich|\bcome si chiama|\bqual è il nome|\bcomo se chama|\bqual (?:é )?o nome"
+    r"|как называ|\bjak się nazywa|\badı ne|\bhoe heet"
+    r"|叫什么|名字是什么|名称是什么|名前は|何という|なんという|이름은|이름이",
+    re.IGNORECASE,
+)
+# "What is the name of the dataset ...": the name of a thing used, not of the paper's method.
+_NAMED_ITEM = re.compile(
+    r"\bname of (?:the |this |that |their |its )?(?:\w+[\s-]+){0,2}?(?:datasets?|data|benchmarks?|tasks?"
+    r"|metrics?|challenges?|tracks?|hardware|languages?|baselines?|backbones?|loss|optimizers?)\b",
     re.IGNORECASE,
 )
 # "And what does ...", "What about ...": a follow-up without a pronoun.
@@ -552,6 +569,10 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
         return "list"
     if _LOOKUP_START.search(question) or _LOOKUP_OTHER_LANGUAGES.search(question):
         return "lookup"
+    if _ASKS_NAME.search(question) and not (
+        _ITEM.search(question) or _NAMED_ITEM.search(question) or asks_how_much(question)
+    ):
+        return "lookup"
     if asks_for_quantity(question) or _ITEM.search(question):
         return "fact"
     if _LIST_WEAK.search(question):
@@ -564,7 +585,7 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
 def asks_for_paper(text: str) -> bool:
     """Whether ``text`` (a question or a part of one) asks which paper ("Which paper trains ...",
     "I remember a study that ...")."""
-    return bool(_LOOKUP_START.search(text) or _LOOKUP.search(text))
+    return bool(_LOOKUP_START.search(text) or _LOOKUP.search(text) or _ASKS_NAME.search(text))
 
 
 def _asks_items(text: str, kind: QuestionKind, *, quantity: bool, parts: tuple[str, ...]) -> bool:

@@ -15,24 +15,27 @@ class QuestionError(ValueError):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# "How many", "how much", "wie viele", "сколько", "多少": a question word asking a number, in
+# English, German, French, Spanish, Italian, Portuguese, Russian, Dutch, Swedish, Polish, Turkish,
+# Indonesian, Vietnamese, Chinese, Japanese and Korean.
+_HOW_MUCH = (
+    r"\b(?:how (?:many|much|large|big|small|fast|long|accurate|deep|wide|high|low)"
+    r"|wie (?:viele?|hoch|gro(?:ß|ss)|schnell|lange?)|wieviele?|combien|cu[aá]nt[oa]s?|quant[oaie]s?"
+    r"|сколько|hoeveel|hur (?:många|mycket)|ile (?:wynosi\w*|ma|mają|miał\w*|jest|było|razy|procent\w*"
+    r"|parametr\w*)|ne kadar\w*|kaç|berapa|bao nhiêu)\b"
+    r"|多少|几|幾つ|いくつ|どのくらい|どれくらい|何倍|몇|얼마나"
+)
+_ASKS_HOW_MUCH = re.compile(_HOW_MUCH, re.IGNORECASE)
 _QUANTITY = re.compile(
-    r"\b(how (many|much|large|big|small|fast|long|accurate|deep|wide|high|low)"
-    r"|what (is|was|are) the (number|size|score|accuracy)"
+    _HOW_MUCH + r"|\b(what (is|was|are) the (number|size|score|accuracy)"
     r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
     r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-?1|top-?5|miou|bits-per-\w+)\b"
     # Their shorthand ("top1 acc", "#params").
     r"|\b(acc|params)\b"
     r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
-    # "how many / how much" in other languages (German, French, Spanish, Italian, Portuguese,
-    # Russian; Chinese, Japanese, Korean), and their words for accuracy / rate / parameters.
-    r"|\b(wie (viele?|hoch|gro(ß|ss)|schnell|lange?)|wieviele?|combien|quel(le)?s? (est|sont) (le|la|les)"
-    r" (nombre|taux)|cu[aá]nt[oa]s?|quanto|quanti|quante|quantos|quantas|сколько|genauigkeit|précision"
-    r"|precisión|tasa|taux|точност\w*|paramètres?|parámetros"
-    # Dutch, Swedish, Polish, Turkish, Indonesian, Vietnamese.
-    r"|hoeveel|hur (många|mycket)|ile (wynosi\w*|ma|mają|miał\w*|jest|było|razy|procent\w*|parametr\w*)"
-    r"|ne kadar\w*|kaç|berapa|bao nhiêu"
-    r"|nauwkeurigheid|dokładnoś\w*|doğruluk|akurasi|độ chính xác)\b"
-    r"|多少|几|幾つ|いくつ|どのくらい|どれくらい|何倍|몇|얼마나",
+    # Other languages' words for the number of / rate / accuracy / parameters.
+    r"|\b(quel(le)?s? (est|sont) (le|la|les) (nombre|taux)|genauigkeit|précision|precisión|tasa|taux"
+    r"|точност\w*|paramètres?|parámetros|nauwkeurigheid|dokładnoś\w*|doğruluk|akurasi|độ chính xác)\b",
     re.IGNORECASE,
 )
 _PRONOUN = re.compile(
@@ -68,6 +71,12 @@ def clean_question(text: str, max_chars: int) -> str:
 def asks_for_quantity(question: str) -> bool:
     """Whether the question asks for a number (count, score, size ...)."""
     return bool(_QUANTITY.search(question))
+
+
+def asks_how_much(question: str) -> bool:
+    """Whether the question has a word asking a number ("how many", "wie viele", "多少"); a
+    measure named only in a description ("the CNN with 2 to 25x less params") is not asked."""
+    return bool(_ASKS_HOW_MUCH.search(question))
 
 
 _TARGET = re.compile(

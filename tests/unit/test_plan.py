@@ -399,6 +399,27 @@ def test_a_single_paper_in_another_language_is_no_list() -> None:
 @pytest.mark.parametrize(
     "question",
     [
+        "what was the name of the simple 13 layer cnn that beats vgg with 2 to 25x less params",
+        "Как называется одномерная свёрточная сеть, которая работает за линейное время?",
+        "¿Cómo se llama la arquitectura minimalista que evita la gran profundidad?",
+        "What is that normalization scheme for deep LLM layers called?",
+    ],
+)
+def test_asking_the_name_of_a_described_method_is_a_lookup(question: str) -> None:
+    # The name a paper gives its method is in the sentence stating its contribution.
+    assert classify(question, has_history=False) == "lookup"
+
+
+def test_asking_a_name_and_how_much_or_an_items_name_is_no_lookup() -> None:
+    # The number is asked too: its sentence is picked by the fact rules.
+    turkish = "Sıfır bilgi ispatı çalışmasının adı nedir ve ispat üretmek ne kadar sürüyor?"
+    assert classify(turkish, has_history=False) == "fact"
+    assert classify("What is the name of the dataset IBN-Net won on?", has_history=False) != "lookup"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         "¿Qué artículo propone sustituir LayerNorm por BatchNorm, y qué precisión top-1 obtiene?",
         "Welche Arbeit zeigt, dass Wortarten entstehen? Und wie lang waren die Eingabesequenzen?",
         "Quel article propose les Pointer Networks, et combien de paramètres ont-ils ?",

@@ -85,6 +85,22 @@ def test_paraphrased_lookup_names_retrievals_first_paper_whatever_its_sentence_s
     assert out and {m for s in out for m in s.markers} == {1}
 
 
+BYTENET = (
+    "Neural Machine Translation in Linear Time",
+    "We present a novel neural network for processing sequences. The ByteNet is a one-dimensional "
+    "convolutional neural network that is composed of two parts. The two network parts are connected by "
+    "stacking the decoder on top of the encoder. The ByteNet uses dilation in the convolutional layers.",
+)
+
+
+def test_lookup_quotes_the_sentence_defining_the_methods_name(scorer: SupportScorer) -> None:
+    # "We present a novel neural network ..." names nothing; "The ByteNet is a ..." does.
+    q = "What is the sequence network that stacks the decoder on top of the encoder called?"
+    ev = evidence_for(q, scorer, [BYTENET, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(make_plan(q), ev, 0.2)
+    assert any("The ByteNet is a" in s.text for s in out)
+
+
 def test_lookup_in_another_language_asking_a_number_quotes_the_number_too(scorer: SupportScorer) -> None:
     # Another language's "and what ..." is not split into parts: the paper's sentence stating a
     # number answers that part (its naming sentence alone would leave it out).
