@@ -43,6 +43,7 @@ from .terms import (
     measure_terms,
     names_found,
     singular,
+    without_enumerators,
 )
 
 FEATURES: tuple[str, ...] = (
@@ -237,7 +238,9 @@ def _distance(sentence: str, target: frozenset[str], *, absolute: bool = False) 
     question asks for the measure itself, not a gain), a value stated relative to another ("25
     times fewer parameters", "0.7% higher accuracy") does not count."""
     found = [
-        m for m in _VALUE.finditer(sentence) if not (absolute and _COMPARED_VALUE.match(sentence, m.end()))
+        m
+        for m in _VALUE.finditer(without_enumerators(sentence))
+        if not (absolute and _COMPARED_VALUE.match(sentence, m.end()))
     ]
     values = [len(_TOKEN.findall(sentence[: m.start()])) for m in found]
     if not values:

@@ -111,10 +111,20 @@ def measure_terms(text: str) -> frozenset[str]:
     )
 
 
+#: "(1) CNNs with fully-connected layers, (2) ...": the numbers of an enumeration state no value.
+_ENUMERATION = re.compile(r"\(\d{1,2}\)(?=\s)")
+
+
+def without_enumerators(text: str) -> str:
+    """``text`` with the "(1)", "(2)" of an enumeration blanked (same length, so positions keep)."""
+    return _ENUMERATION.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def numbers(text: str) -> set[str]:
-    """Numbers in ``text``, normalized ("354K" → "354k", "1,000" → "1000", "45 %" → "45%")."""
+    """Numbers in ``text``, normalized ("354K" → "354k", "1,000" → "1000", "45 %" → "45%"); not
+    the numbers of an enumeration ("(1) CNNs ..., (2) ...")."""
     out = set()
-    for value, unit in _NUMBER.findall(text):
+    for value, unit in _NUMBER.findall(without_enumerators(text)):
         out.add(value.replace(",", "") + (unit or "").lower().replace("×", "x"))
     return out
 

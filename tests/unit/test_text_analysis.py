@@ -59,6 +59,16 @@ def test_terms_numbers_names() -> None:
     assert singular(content_terms("32 CTs on 8 GPUs, with class loss")) == {"ct", "gpu", "class", "loss"}
 
 
+def test_the_numbers_of_an_enumeration_state_no_value() -> None:
+    from rag.answer import answerable
+    from rag.answer.terms import states_value
+
+    sentence = "Grad-CAM applies to (1) CNNs with fully-connected layers, (2) CNNs for structured outputs."
+    assert numbers(sentence) == set() and not states_value(sentence)
+    assert answerable._distance(sentence, frozenset()) == answerable.GAP_WORDS
+    assert numbers("a small network (354K parameters, 12 layers) (3)") == {"354k", "12", "3"}
+
+
 def test_a_dotted_version_or_a_power_is_part_of_the_name() -> None:
     # "Llama-3.1-70B" is one model; read as "Llama-3" (no name) it was not held against the
     # paper, which reports Llama-3.1-405B-Instruct only, and the 405B result was quoted.
