@@ -114,6 +114,11 @@ def _coins(sentences: list[str], i: int, asked: str) -> bool:
     return False
 
 
+#: "What does Mix-LN propose ...?", "what simple fix do they propose?": asks for the contribution.
+_ASKS_PROPOSED = re.compile(
+    r"\bwhat\b[^?.]{0,80}\b(?:propose|introduce|present|suggest)[sd]?\b", re.IGNORECASE
+)
+
 #: "The ByteNet is a one-dimensional convolutional neural network ...": a sentence defining a name.
 _DEFINED_NAME = re.compile(r"^(?:The |Our )?([A-Z][\w-]+) (?:is|are) (?:a|an)\b")
 
@@ -424,6 +429,14 @@ def extractive_answer(
         picks = _merge(picks, _for_each_part(plan, part_items, 0.0 if known else floor, skip))
     if picks and plan.defines:
         picks = _merge(_defining(plan, _answering(picks, items)), picks)
+    if picks and plan.kind in ("summary", "fact") and _ASKS_PROPOSED.search(plan.question):
+        # "What simple fix do they propose?": the sentence stating the paper's contribution
+        # ("we propose LayerNorm Scaling") answers, however many of the question's words (here a
+        # false premise about Post-LN) other sentences echo.
+        lead = picks[0][1]
+        claim = _claim(lead, plan.question)
+        if claim is not None:
+            picks = _merge(picks, [(lead.relevance[claim], lead, claim)])
     if plan.asks_items and (picks or plan.kind == "followup"):
         # A follow-up's papers are known even when no sentence passed the floor.
         picks = _merge(picks, _naming_items(plan, _answering(picks, items) if picks else items, picks))

@@ -93,6 +93,17 @@ BYTENET = (
 )
 
 
+def test_asking_what_a_paper_proposes_quotes_its_contribution(scorer: SupportScorer) -> None:
+    # A false premise (Post-LN blamed) echoes other sentences; the fix is what was asked.
+    q = (
+        "The Curse of Depth paper blames Post-LN for why deep layers of LLMs are less effective. "
+        "Given that Post-LN is the culprit, what simple fix do they propose?"
+    )
+    ev = evidence_for(q, scorer, [LNS, MIXLN], [(1, 1), (2, 2)])
+    out = extractive_answer(make_plan(q), ev, max_sentences=1, floor=0.2)
+    assert any("We propose LayerNorm Scaling" in s.text for s in out)
+
+
 def test_lookup_quotes_the_sentence_defining_the_methods_name(scorer: SupportScorer) -> None:
     # "We present a novel neural network ..." names nothing; "The ByteNet is a ..." does.
     q = "What is the sequence network that stacks the decoder on top of the encoder called?"
