@@ -416,16 +416,13 @@ def test_a_measure_in_the_description_of_a_sought_paper_is_not_asked() -> None:
         "scales to networks with millions of parameters. Which one covers that?"
     )
     assert classify(q, has_history=False) == "lookup"
-    assert classify(
-        "I want a paper that certifies training without revealing the weights.", has_history=False
-    ) == ("lookup")
+    wants = "I want a paper that certifies training without revealing the weights."
+    assert classify(wants, has_history=False) == "lookup"
     # A number asked in so many words is a fact question, however the paper is described.
-    q = "She found a paper that compares YOLOv8 with ResNet. Which model came out best and what F1 score did it get?"
+    q = "She found a paper comparing YOLOv8 with ResNet. Which model won and what F1 score did it get?"
     assert classify(q, has_history=False) == "fact"
-    assert (
-        classify("Is there a paper on D3Net, and how many parameters does it have?", has_history=False)
-        == "fact"
-    )
+    q = "Is there a paper on D3Net, and how many parameters does it have?"
+    assert classify(q, has_history=False) == "fact"
 
 
 def test_asking_a_name_and_how_much_or_an_items_name_is_no_lookup() -> None:
