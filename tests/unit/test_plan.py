@@ -419,7 +419,7 @@ def test_a_measure_in_the_description_of_a_sought_paper_is_not_asked() -> None:
     wants = "I want a paper that certifies training without revealing the weights."
     assert classify(wants, has_history=False) == "lookup"
     # A number asked in so many words is a fact question, however the paper is described.
-    q = "She found a paper comparing YOLOv8 with ResNet. Which model won and what F1 score did it get?"
+    q = "She found a paper on YOLOv8 for wildlife. Which model came out best and what F1 score did it get?"
     assert classify(q, has_history=False) == "fact"
     q = "Is there a paper on D3Net, and how many parameters does it have?"
     assert classify(q, has_history=False) == "fact"
