@@ -128,7 +128,6 @@ _LOOKUP = re.compile(
     rf"\b(which|what)\s+((?!(does|did|do|is|are|was|were|has|have)\b)\w+[\s-]+){{0,3}}?{_SINGULAR}\b"
     rf"|\bis there (a |any )?(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     rf"|\b(i'?m|i am) (looking for|trying to find)\b|\bfind (me )?(the|a) {_SINGULAR}\b"
-    rf"|\b(i|we) (need|want|seek) (a|an|the|some) (\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     r"|\b(remember|recall|once read|came across|read about|heard of) (a|an|one|some|the) "
     rf"(\w+[\s-]+){{0,2}}?{_SINGULAR}\b"
     r"|\bwhich one (was|is) (it|that)\b|\bwhat (was|is) (it|that) called\b"
@@ -573,16 +572,6 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
     if _ASKS_NAME.search(question) and not (
         _ITEM.search(question) or _NAMED_ITEM.search(question) or asks_how_much(question)
     ):
-        return "lookup"
-    seeks = _LOOKUP.search(question)
-    if (
-        seeks
-        and re.search(rf"\b{_SINGULAR}\b", seeks.group(0), re.IGNORECASE)
-        and not (asks_how_much(question) or _ITEM.search(question))
-    ):
-        # "I need a paper on ... that scales to millions of parameters": a measure named in the
-        # description of the paper sought is not asked (a "..., and what accuracy does it
-        # reach?" part is answered from the paper found).
         return "lookup"
     if asks_for_quantity(question) or _ITEM.search(question):
         return "fact"

@@ -410,21 +410,6 @@ def test_asking_the_name_of_a_described_method_is_a_lookup(question: str) -> Non
     assert classify(question, has_history=False) == "lookup"
 
 
-def test_a_measure_in_the_description_of_a_sought_paper_is_not_asked() -> None:
-    q = (
-        "I need a paper on convincing a verifier that a network was trained as claimed, and that "
-        "scales to networks with millions of parameters. Which one covers that?"
-    )
-    assert classify(q, has_history=False) == "lookup"
-    wants = "I want a paper that certifies training without revealing the weights."
-    assert classify(wants, has_history=False) == "lookup"
-    # A number asked in so many words is a fact question, however the paper is described.
-    q = "She found a paper on YOLOv8 for wildlife. Which model came out best and what F1 score did it get?"
-    assert classify(q, has_history=False) == "fact"
-    q = "Is there a paper on D3Net, and how many parameters does it have?"
-    assert classify(q, has_history=False) == "fact"
-
-
 def test_asking_a_name_and_how_much_or_an_items_name_is_no_lookup() -> None:
     # The number is asked too: its sentence is picked by the fact rules.
     turkish = "Sıfır bilgi ispatı çalışmasının adı nedir ve ispat üretmek ne kadar sürüyor?"
