@@ -204,9 +204,11 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
     top = candidates[0]
     # "Which paper proves X, and how do they handle ReLU?": the paper found is the one the other
     # parts ask about; each gets its best sentence there.
-    skip = frozenset(j for j, part in enumerate(plan.parts) if asks_for_paper(part))
-    more = tuple(i for _, _, i in _for_each_part(plan, [top], 0.0, skip)) if plan.parts else ()
-    if plan.quantity and not plan.english and not plan.parts:
+    more: tuple[int, ...] = ()
+    if plan.parts:
+        skip = frozenset(j for j, part in enumerate(plan.parts) if asks_for_paper(part))
+        more = tuple(i for _, _, i in _for_each_part(plan, [top], 0.0, skip))
+    elif plan.quantity and not plan.english:
         # "¿Qué artículo propone X, y qué precisión obtiene?": another language's "and what" is
         # not split into parts, so the paper's sentence stating a number that best fits the
         # question answers the number part.

@@ -569,9 +569,7 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
         return "list"
     if _LOOKUP_START.search(question) or _LOOKUP_OTHER_LANGUAGES.search(question):
         return "lookup"
-    if _ASKS_NAME.search(question) and not (
-        _ITEM.search(question) or _NAMED_ITEM.search(question) or asks_how_much(question)
-    ):
+    if _asks_method_name(question):
         return "lookup"
     if asks_for_quantity(question) or _ITEM.search(question):
         return "fact"
@@ -582,10 +580,18 @@ def classify(question: str, *, has_history: bool) -> QuestionKind:
     return "summary"
 
 
+def _asks_method_name(text: str) -> bool:
+    """Whether ``text`` asks the name of a described method ("what was it called?"): not the name
+    of a dataset or benchmark, and not alongside a question word asking a number."""
+    return bool(_ASKS_NAME.search(text)) and not (
+        _ITEM.search(text) or _NAMED_ITEM.search(text) or asks_how_much(text)
+    )
+
+
 def asks_for_paper(text: str) -> bool:
     """Whether ``text`` (a question or a part of one) asks which paper ("Which paper trains ...",
-    "I remember a study that ...")."""
-    return bool(_LOOKUP_START.search(text) or _LOOKUP.search(text) or _ASKS_NAME.search(text))
+    "I remember a study that ...", "what is that method called?")."""
+    return bool(_LOOKUP_START.search(text) or _LOOKUP.search(text) or _asks_method_name(text))
 
 
 def _asks_items(text: str, kind: QuestionKind, *, quantity: bool, parts: tuple[str, ...]) -> bool:
