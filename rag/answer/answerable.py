@@ -149,7 +149,9 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
     for item in subjects(plan, evidence):
         for sentence in item.sentences:
             if plan.quantity:
-                best = min(best, _distance(sentence, plan.target, absolute=absolute))
+                # A question asking two measures is answered by the one stated.
+                for target in plan.measures:
+                    best = min(best, _distance(sentence, target, absolute=absolute))
             elif plan.item:
                 best = min(best, _name_distance(sentence, plan.item, asked))
     return best / GAP_WORDS

@@ -254,6 +254,25 @@ class Plan:
     defines: tuple[str, ...] = ()
 
     @property
+    def measures(self) -> tuple[frozenset[str], ...]:
+        """What each quantity the question asks measures (an empty set: not said). A question
+        asking two ("How many experiments ..., and what RMSE does its cost model reach?") asks
+        two measures, each answered by its own sentence; one asking a quantity and another thing
+        asks the measure its quantity part names; else the question's ``target``."""
+        if not self.quantity:
+            return ()
+        return tuple(t for _, t in self.measured_parts) or (self.target,)
+
+    @property
+    def measured_parts(self) -> tuple[tuple[int, frozenset[str]], ...]:
+        """The parts asking a quantity, as (index in ``parts``, what it measures); a part that
+        does not say it in a form :func:`question.quantity_target` reads ("How many GPUs, and
+        how many hours did it take?") measures what the question's ``target`` says."""
+        return tuple(
+            (j, quantity_target(p) or self.target) for j, p in enumerate(self.parts) if asks_for_quantity(p)
+        )
+
+    @property
     def names_nothing_readable(self) -> bool:
         """In another language and naming nothing the English search can match
         (:func:`.language.names_nothing_readable`)."""

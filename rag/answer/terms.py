@@ -84,7 +84,7 @@ def content_terms(text: str) -> frozenset[str]:
 #: The words of a question asking for a relative value ("how much *faster*", "how much *better*").
 RELATIVE_TARGETS = content_terms(
     "better worse faster slower cheaper smaller larger bigger higher lower fewer less more "
-    "quicker shorter longer lighter improvement gain speedup reduction"
+    "quicker shorter longer lighter improvement gain speedup reduction percentage percent"
 )
 # "1.71X", "35x", "2.45×", "10.1%", "2 to 25 times", "3-fold".
 _RELATIVE_VALUE = re.compile(

@@ -24,8 +24,10 @@ from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
 from .terms import (
+    RELATIVE_TARGETS,
     bare_numbers,
     content_terms,
+    has_relative_value,
     measure_terms,
     method_names,
     names_found,
@@ -128,6 +130,10 @@ def verify_llm(
             found = quoted("model_no_answer", plan.question)
             if found is not None:
                 return found
+        if refused:
+            declined = _declined_answer(plan, evidence, max_sentences=max_sentences, floor=floor)
+            if declined:
+                return Verified(declined, "extractive", flagged, "model_no_answer", (), refused)
         return Verified((), "llm", flagged, None, (), refused)
     if plan.quantity and not any(states_value(s.text) for s in sentences):
         found = quoted("missing_quantity", plan.question)
@@ -137,10 +143,32 @@ def verify_llm(
     expanded = [_expand_bare(s, evidence) for s in sentences]
     if expanded != sentences:
         sentences, repairs = expanded, ("quoted_context",)
+    answered = _answer_each_measure(plan, evidence, sentences)
+    if len(answered) > len(sentences):
+        sentences, repairs = answered, (*repairs, "answered_part")
     covered = cover(plan, evidence, sentences)
     if len(covered) > len(sentences):
         repairs = (*repairs, "added_compared_work")
     return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
+
+
+def _declined_answer(
+    plan: Plan, evidence: Evidence, *, max_sentences: int, floor: float
+) -> tuple[CheckedSentence, ...]:
+    """The sources' own sentences for a question the model declined, or ``()``.
+
+    The model is asked only after the answer-or-abstain decision found the evidence answers
+    the question, and a small model declines answerable questions it finds hard to phrase
+    (several parts, typos, another language, a comparison): the extractive answer, which that
+    decision was made for, is given instead. For a quantity question one quoted number must be
+    able to be the asked quantity (checked as the model's are, :func:`_about_the_asked_quantity`):
+    a paper that states other numbers does not answer "what BLEU score"."""
+    picked = extractive_answer(plan, evidence, max_sentences=max_sentences, floor=floor)
+    if plan.quantity:
+        kept, _ = _about_the_asked_quantity(plan, evidence, picked)
+        if not any(states_value(s.text) for s in kept):
+            return ()
+    return tuple(picked)
 
 
 def _cite_the_named_work(
@@ -176,6 +204,8 @@ def _about_the_asked_quantity(
     tokens"), a source sentence holding the number says it too (70M-7B *model sizes* are not
     training tokens). Sentences without numbers are left to the other checks."""
     by_marker = {e.marker: e for e in evidence.items}
+    targets = plan.measures  # each asked measure (the first alone would drop the second's answer)
+    one_ask = len(plan.parts) < 2
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
     for sentence in sentences:
@@ -189,13 +219,81 @@ def _about_the_asked_quantity(
             if not names_supported(plan.question, f"{item.title} {item.abstract}", require_all=True):
                 continue
             holding = [s for s in item.sentences if values & bare_numbers(s)]
-            if not plan.target or any(singular(plan.target) & measure_terms(s) for s in holding):
+            if any(not t or _says_measure(t, holding, item.sentences, one_ask) for t in targets):
                 ok = True
         if ok:
             kept.append(sentence)
         else:
             dropped.append(sentence.text)
     return kept, tuple(dropped)
+
+
+def _says_measure(target: frozenset[str], holding: list[str], sentences: list[str], one_ask: bool) -> bool:
+    """Whether a sentence in ``holding`` says what ``target`` measures; for a question asking one
+    thing, as much of it as any sentence of the paper stating a value: asked the *per-digit*
+    recognition accuracy, "96% accuracy in recognizing complete street numbers" measures accuracy
+    too, but the paper's "per-digit recognition task ... 97.84% accuracy" is the asked one. (A
+    question asking several things is answered by several sentences, each saying less.)"""
+    wanted = singular(target)
+    if wanted <= RELATIVE_TARGETS and any(has_relative_value(s) for s in holding):
+        return True  # "how much faster", "by what percentage": a ratio or a % says it
+
+    def said(sentence: str) -> int:
+        return len(wanted & measure_terms(sentence))
+
+    best = max((said(s) for s in holding), default=0)
+    if not one_ask:
+        return best > 0
+    return best > 0 and best >= max((said(s) for s in sentences if states_value(s)), default=0)
+
+
+def _answer_each_measure(
+    plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]
+) -> list[CheckedSentence]:
+    """A question asking two quantities ("how much faster ..., and how much cheaper ...?") whose
+    answer states only one: the cited paper's sentence stating the other is added (the part the
+    model left out, or wrote in words its source does not support, is in the paper it cites)."""
+    if len(plan.measured_parts) < 2:
+        return sentences
+    by_marker = {e.marker: e for e in evidence.items}
+    cited = [by_marker[m] for m in dict.fromkeys(m for s in sentences for m in s.markers) if m in by_marker]
+
+    def says(target: frozenset[str], sentence: CheckedSentence) -> bool:
+        values = bare_numbers(sentence.text)
+        holding = [
+            src for m in sentence.markers if m in by_marker
+            for src in by_marker[m].sentences if values & bare_numbers(src)
+        ]  # fmt: skip
+        # In words: "1.71X faster" is a ratio, as "how much cheaper" asks, but says nothing of cost;
+        # "24%" says the percentage asked.
+        wanted = singular(target)
+        return bool(values) and any(wanted & _named_measures(x) for x in [sentence.text, *holding])
+
+    out = list(sentences)
+    for j, target in plan.measured_parts:
+        if not target or any(says(target, s) for s in out):
+            continue
+        candidates = [
+            (item.part_relevance[j][i] if j < len(item.part_relevance) else item.relevance[i], item, i)
+            for item in cited
+            for i, src in enumerate(item.sentences)
+            if states_value(src) and _says_measure(target, [src], [], one_ask=False)
+        ]
+        if candidates:
+            score, item, i = max(candidates, key=lambda c: c[0])
+            quote = item.sentences[i]
+            if not any(quote in s.text for s in out):
+                out.append(CheckedSentence(f"{item.title} — {quote}", [item.marker], score))
+    return out
+
+
+def _named_measures(text: str) -> frozenset[str]:
+    """The measures ``text`` names in words (:func:`terms.measure_terms`); a "%" names the
+    percentage."""
+    return measure_terms(text) | (_PERCENTAGE if "%" in text else frozenset())
+
+
+_PERCENTAGE = content_terms("percentage percent")
 
 
 def _expand_bare(sentence: CheckedSentence, evidence: Evidence) -> CheckedSentence:

@@ -194,8 +194,16 @@ def test_an_unverifiable_reply_with_nothing_to_quote_is_withheld_and_says_why(
     decided = answer.answerability or {}
     assert decided["answerable"] is False and decided["cause"] == "unverified" and decided["rule"] == "answer"
     assert decided["probability"] >= decided["threshold"]  # the decision itself had let it through
-    # The model declining (NOT_IN_CORPUS) is another cause, in words in the answer.
+    # The model declining (NOT_IN_CORPUS) a question the decision let through: the sources'
+    # sentences answer, and the answer says why it is not the model's.
     monkeypatch.setattr(AnswerPipeline, "_generate_llm", lambda self, run, evidence: iter(["NOT_IN_CORPUS"]))
+    declined = full_assistant.ask("What does the D3Net AEC network use for noise suppression?", mode="llm")
+    _check_contract(declined)
+    assert not declined.abstained and declined.mode.fallback_reason == "model_no_answer"
+    assert declined.mode.generator == "extractive" and "Echo Cancellation" in declined.citations[0].title
+    assert "the model found no answer" in (declined.mode.explanation or "")
+    # With no sentence to quote either, the decline is the answer's cause, in words.
+    monkeypatch.setattr("rag.answer.verify.extractive_answer", lambda *a, **k: [])
     declined = full_assistant.ask("What does the D3Net AEC network use for noise suppression?", mode="llm")
     assert declined.abstained and (declined.answerability or {})["cause"] == "model_declined"
     assert "(the model found no answer in the papers found)" in declined.text

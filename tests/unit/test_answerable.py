@@ -52,6 +52,24 @@ def test_no_number_for_the_asked_measure_is_a_full_gap(scorer: SupportScorer) ->
     assert value_gap(make_plan(q), ev) == 1.0
 
 
+def test_a_question_asking_two_measures_is_answered_by_either(scorer: SupportScorer) -> None:  # noqa: F811
+    # The paper gives no parameter count in words, but it gives the second asked measure: the
+    # question is answered in part, not abstained on ("do not report the parameters").
+    spikformer = (
+        "Spikformer V2: Join the High Accuracy Club on ImageNet with an SNN Ticket",
+        "An 8-layer Spikformer V2 achieves an accuracy of 80.38% using 4 time steps, and after SSL, a "
+        "172M 16-layer Spikformer V2 reaches an accuracy of 81.10% with just 1 time step.",
+    )
+    q = (
+        "How many parameters does the largest Spikformer V2 model have, "
+        "and what ImageNet accuracy does it reach?"
+    )
+    ev = evidence_for(q, scorer, [spikformer, MIXLN], [(1, 1), (2, 2)])
+    assert len(make_plan(q).measures) == 2 and value_gap(make_plan(q), ev) < 0.5
+    one = "How many parameters does the largest Spikformer V2 model have?"
+    assert value_gap(make_plan(one), evidence_for(one, scorer, [spikformer, MIXLN], [(1, 1), (2, 2)])) == 1.0
+
+
 def test_the_subject_is_the_paper_naming_the_asked_method_not_the_top_hit(
     scorer: SupportScorer,  # noqa: F811
 ) -> None:

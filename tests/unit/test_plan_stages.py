@@ -197,6 +197,19 @@ SVHN = (
 )
 
 
+def test_a_number_measuring_less_of_the_asked_measure_is_dropped(scorer: SupportScorer) -> None:
+    q = "What per-digit recognition accuracy did the deep CNN for reading house numbers reach?"
+    ev = evidence_for(q, scorer, [SVHN, AEC], [(1, 1), (2, 2)])
+    # 96% is an accuracy, but of complete street numbers; the paper states the per-digit one.
+    reply = "96% accuracy in recognizing complete street numbers [1]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    # (Nothing verified is left: the pipeline answers with the sources' sentences instead.)
+    assert verified.abstain and not verified.refused and verified.flagged
+    right = "The per-digit recognition accuracy is 97.84% [1]."
+    kept = verify_llm(make_plan(q), ev, right, scorer, max_sentences=3, floor=0.25)
+    assert kept.generator == "llm" and not kept.flagged
+
+
 def test_a_question_asking_two_things_gets_both(scorer: SupportScorer) -> None:
     q = (
         "What per-digit accuracy does the recognizer achieve on SVHN, and what accuracy on the hardest "
@@ -236,6 +249,21 @@ def test_extractive_follow_up_may_quote_its_one_paper_throughout(scorer: Support
 
 def test_refusal_abstains(scorer: SupportScorer) -> None:
     q = "What BLEU score does Mix-LN reach?"
+    ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
+    verified = verify_llm(make_plan(q), ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
+    assert verified.abstain and verified.refused
+
+
+def test_a_declined_question_the_sources_answer_is_quoted(scorer: SupportScorer) -> None:
+    # Reached only when the answer-or-abstain decision found the evidence answers; a small model
+    # declines answerable questions it finds hard to phrase: the sources' sentences answer.
+    q = "At what model sizes was Mix-LN tested, and which layers get Post-LN?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    verified = verify_llm(make_plan(q), ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
+    assert verified.refused and verified.fallback_reason == "model_no_answer"
+    assert verified.generator == "extractive" and any("70M to 7B" in s.text for s in verified.sentences)
+    # A quantity question whose quoted numbers measure something else stays declined.
+    q = "How many training tokens were used to pre-train the Mix-LN models?"
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
     verified = verify_llm(make_plan(q), ev, "NOT_IN_CORPUS", scorer, max_sentences=3, floor=0.25)
     assert verified.abstain and verified.refused
@@ -561,6 +589,63 @@ def test_a_follow_up_asking_two_things_of_its_paper_gets_both_though_no_sentence
     # No sentence states both the term and the speed-up: each part is answered from the paper.
     text = " ".join(s.text for s in extractive_answer(plan, ev, max_sentences=2, floor=0.9))
     assert "hyperparameter lottery" in text and "2,000-fold" in text
+
+
+ARCHGYM_RUNS = (
+    ARCHGYM[0],
+    "We evaluate ArchGym across multiple search algorithms, encompassing over 21K experiments. "
+    + ARCHGYM[1]
+    + " Each simulated design takes 3 hours on one machine.",
+)
+
+
+def test_a_question_asking_two_measures_keeps_the_answer_to_each(scorer: SupportScorer) -> None:
+    q = (
+        "How many experiments does the ArchGym study encompass, "
+        "and what RMSE does its proxy cost model reach?"
+    )
+    ev = evidence_for(q, scorer, [ARCHGYM_RUNS], [(1, 1)])
+    # The RMSE sentence was once dropped: only the first part's measure ("experiments") counted.
+    reply = (
+        "The ArchGym study encompasses over 21K experiments. "
+        "Its proxy cost model reaches an RMSE of 0.61%. [1]"
+    )
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    text = " ".join(s.text for s in verified.sentences)
+    assert "21K" in text and "0.61%" in text and not verified.flagged
+    # A number measuring neither (a part's measure is still checked) is dropped.
+    other = "Each simulated design takes 3 hours on one machine [1]."
+    assert verify_llm(make_plan(q), ev, other, scorer, max_sentences=3, floor=0.25).flagged
+
+
+FFN_FUSION = (
+    "FFN Fusion: Rethinking Sequential Computation in Large Language Models",
+    "We introduce FFN Fusion, an architectural optimization technique that reduces sequential "
+    "computation in large language models. Applying these techniques to Llama-3.1-405B-Instruct, we "
+    "create Ultra-253B-Base, a model that achieves a 1.71X speedup in inference latency and 35X lower "
+    "per-token cost while maintaining strong performance across benchmarks.",
+)
+
+
+def test_a_quantity_the_reply_left_out_is_quoted_from_its_paper(scorer: SupportScorer) -> None:
+    q = (
+        "After applying FFN Fusion to Llama-3.1-405B-Instruct, how much faster is inference "
+        "and how much cheaper is each generated token?"
+    )
+    ev = evidence_for(q, scorer, [FFN_FUSION, MIXLN], [(1, 1), (2, 2)])
+    reply = (
+        "After applying FFN Fusion to Llama-3.1-405B-Instruct, inference is 1.71X faster [1]. "
+        "Each generated token for the resulting 253B model is 35X cheaper [1]."
+    )
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    # The second sentence is not in the source's words (flagged); its number is quoted instead.
+    assert verified.repairs == ("answered_part",) and verified.generator == "llm"
+    assert "35X lower per-token cost" in verified.sentences[-1].text
+    # A question asking one quantity is answered by the model's number alone.
+    one = "After applying FFN Fusion to Llama-3.1-405B-Instruct, how much faster is inference?"
+    ev = evidence_for(one, scorer, [FFN_FUSION, MIXLN], [(1, 1), (2, 2)])
+    reply = "After applying FFN Fusion to Llama-3.1-405B-Instruct, inference is 1.71X faster [1]."
+    assert not verify_llm(make_plan(one), ev, reply, scorer, max_sentences=3, floor=0.25).repairs
 
 
 def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None:
