@@ -206,6 +206,10 @@ def _about_the_asked_quantity(
     by_marker = {e.marker: e for e in evidence.items}
     targets = plan.measures  # each asked measure (the first alone would drop the second's answer)
     one_ask = len(plan.parts) < 2
+    if len(plan.measured_parts) < len(plan.parts):
+        # A part that asks no measure ("how deep was the network, and what error reduction ...")
+        # may be answered by any number its paper states ("20 layers").
+        targets = (*targets, frozenset())
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
     for sentence in sentences:

@@ -648,6 +648,32 @@ def test_a_quantity_the_reply_left_out_is_quoted_from_its_paper(scorer: SupportS
     assert not verify_llm(make_plan(one), ev, reply, scorer, max_sentences=3, floor=0.25).repairs
 
 
+GRADIENT_NOISE = (
+    "Adding Gradient Noise Improves Learning for Very Deep Networks",
+    "This method alone allows a fully-connected 20-layer deep network to be trained with standard "
+    "gradient descent, even starting from a poor initialization. We see consistent improvements for "
+    "many complex models, including a 72% relative reduction in error rate over a carefully-tuned "
+    "baseline on a challenging question-answering task.",
+)
+
+
+def test_a_number_answering_the_part_that_asks_no_measure_is_kept(scorer: SupportScorer) -> None:
+    q = (
+        "How deep was the fully-connected network they could train with plain gradient descent, "
+        "and what relative error reduction did they get on the question-answering task?"
+    )
+    plan = make_plan(q)
+    assert len(plan.parts) == 2 and len(plan.measured_parts) == 1  # "how deep" names no measure
+    ev = evidence_for(q, scorer, [GRADIENT_NOISE, MIXLN], [(1, 1), (2, 2)])
+    reply = (
+        "The fully-connected network they could train with plain gradient descent was 20 layers deep [1]. "
+        "They saw a 72% relative reduction in error rate on a question-answering task [1]."
+    )
+    verified = verify_llm(plan, ev, reply, scorer, max_sentences=3, floor=0.25)
+    text = " ".join(s.text for s in verified.sentences)
+    assert "20 layers" in text and "72%" in text, verified  # "20 layers" measures no error rate
+
+
 def test_a_list_scores_sentences_by_its_topic_too(scorer: SupportScorer) -> None:
     # "Which papers in the collection study grokking?" asks about grokking: a paper that says
     # "grokking" once, in a long sentence about something else, passes the floor and is listed.
