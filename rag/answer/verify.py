@@ -3,11 +3,16 @@
 1. Citations (:func:`citations.check_citations`): every sentence must be supported by a source
    it cites (or is attributed to); numbers and method names must occur in that source.
 2. The plan: a sentence naming a work the question names must cite a paper that mentions it;
-   a quantity question whose checked answer states no number is *repaired* from the
-   verified source sentence that holds the asked quantity (:func:`extractive.extract`); a
-   comparison that leaves a compared work uncited gets that work's best sentence added.
-3. A refusal (``NOT_IN_CORPUS``) or nothing surviving the check means abstention, unless the
-   question asks which paper(s) do something: retrieval answers that from the quotes.
+   a number must measure what the question (or one of its parts) asks; a quantity question
+   whose checked answer states no number is *repaired* from the verified source sentence that
+   holds the asked quantity (:func:`extractive.extract`), one asking two quantities gets the
+   one the reply left out quoted from its paper; a comparison that leaves a compared work
+   uncited gets that work's best sentence added.
+3. Nothing surviving the check means abstention (the pipeline then quotes the sources where
+   the reply was unverifiable). A refusal (``NOT_IN_CORPUS``) of a question the decision let
+   through is answered from the sources' sentences where they answer it (for a quantity
+   question, with a number that can be the asked one; "which paper" questions from the
+   matching papers' quotes); else it is an abstention.
 """
 
 from __future__ import annotations
@@ -291,13 +296,13 @@ def _answer_each_measure(
     return out
 
 
+_PERCENTAGE = content_terms("percentage percent")
+
+
 def _named_measures(text: str) -> frozenset[str]:
     """The measures ``text`` names in words (:func:`terms.measure_terms`); a "%" names the
     percentage."""
     return measure_terms(text) | (_PERCENTAGE if "%" in text else frozenset())
-
-
-_PERCENTAGE = content_terms("percentage percent")
 
 
 def _expand_bare(sentence: CheckedSentence, evidence: Evidence) -> CheckedSentence:
