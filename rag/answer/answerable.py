@@ -149,8 +149,9 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
     for item in subjects(plan, evidence):
         for sentence in item.sentences:
             if plan.quantity:
-                # A question asking two measures is answered by the one stated.
-                for target in plan.measures:
+                # A question asking two measures is answered by the one stated (one it does not
+                # name is no evidence of either: any number would do).
+                for target in [t for t in plan.measures if t] or [plan.target]:
                     best = min(best, _distance(sentence, target, absolute=absolute))
             elif plan.item:
                 best = min(best, _name_distance(sentence, plan.item, asked))

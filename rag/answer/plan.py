@@ -265,12 +265,17 @@ class Plan:
 
     @property
     def measured_parts(self) -> tuple[tuple[int, frozenset[str]], ...]:
-        """The parts asking a quantity, as (index in ``parts``, what it measures); a part that
-        does not say it in a form :func:`question.quantity_target` reads ("How many GPUs, and
-        how many hours did it take?") measures what the question's ``target`` says."""
-        return tuple(
-            (j, quantity_target(p) or self.target) for j, p in enumerate(self.parts) if asks_for_quantity(p)
-        )
+        """The parts asking a quantity, as (index in ``parts``, what it measures: empty if not
+        said). A part that does not say it in a form :func:`question.quantity_target` reads
+        measures the question's ``target`` if it names it ("How many GPUs, and how many hours
+        did it take?"), not another part's ("how deep was the network, and what error reduction
+        did they get?": "how deep" measures no error)."""
+        out = []
+        for j, part in enumerate(self.parts):
+            if asks_for_quantity(part):
+                own = quantity_target(part)
+                out.append((j, own or (self.target if self.target & content_terms(part) else frozenset())))
+        return tuple(out)
 
     @property
     def names_nothing_readable(self) -> bool:

@@ -32,6 +32,10 @@ _QUANTITY = re.compile(
     r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-?1|top-?5|miou|bits-per-\w+)\b"
     # Their shorthand ("top1 acc", "#params").
     r"|\b(acc|params)\b"
+    # "what is the measured water abundance", "what peak learning rate and batch size": a measure's noun.
+    r"|\bwhat (?:is |was |are |were )?(?:the )?(?:[\w-]+ ){0,2}?(?:rates?|ratios?|precision|recall|latency"
+    r"|throughput|abundances?|depth|width|speed|cost|batch size)\b"
+    r"(?!\s+(?:function|schedule|type|scheme|policy))"
     r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
     # Other languages' words for the number of / rate / accuracy / parameters.
     r"|\b(quel(le)?s? (est|sont) (le|la|les) (nombre|taux)|genauigkeit|précision|precisión|tasa|taux"

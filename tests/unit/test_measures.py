@@ -51,6 +51,29 @@ def test_shorthand_for_a_measure_asks_for_a_quantity() -> None:
     assert not asks_for_quantity("which paper does zero knowledge proofs")
 
 
+def test_a_measure_named_by_its_noun_asks_for_a_quantity() -> None:
+    from rag.answer.question import asks_for_quantity
+
+    assert asks_for_quantity("What peak learning rate and batch size did the BERT paper use?")
+    assert asks_for_quantity("What is the measured water abundance in Saturn's atmosphere?")
+    assert asks_for_quantity("What is the numerical precision of localization reported for Grad-CAM?")
+    assert not asks_for_quantity("What is the learning paradigm NeuMeta introduces?")
+    assert not asks_for_quantity("What loss function does LeJEPA combine with SIGReg?")
+
+
+def test_a_part_measures_only_what_it_names() -> None:
+    from rag.answer.plan import make_plan
+
+    plan = make_plan(
+        "How deep was the fully-connected network in the gradient noise paper, "
+        "and how many GPU hours did it take?"
+    )
+    # "how deep" names no measure: it does not take the other part's ("GPU hours").
+    assert [bool(t) for _, t in plan.measured_parts] == [False, True]
+    plan = make_plan("How many GPUs and how many hours did it take to pretrain LeJEPA's ViT-H/14?")
+    assert all("gpus" in t or "hour" in t for _, t in plan.measured_parts)
+
+
 def test_a_hyphenated_measure_matches_its_unhyphenated_shorthand() -> None:
     asked = quantity_target("what top1 does vanilla resnet50 get on imagenet")
     assert asked == {"top1"} and asked <= measure_terms("It obtains 80.67% top-1 accuracy on ImageNet.")
