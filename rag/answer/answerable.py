@@ -145,13 +145,14 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
         | _acronyms_of(plan.question)
     )
     absolute = not _RELATIVE_CUE.search(plan.question)
+    # A question asking two measures is answered by the one stated (one it does not name is no
+    # evidence of either: any number would do).
+    targets = [t for t in plan.measures if t] or [plan.target]
     best = GAP_WORDS
     for item in subjects(plan, evidence):
         for sentence in item.sentences:
             if plan.quantity:
-                # A question asking two measures is answered by the one stated (one it does not
-                # name is no evidence of either: any number would do).
-                for target in [t for t in plan.measures if t] or [plan.target]:
+                for target in targets:
                     best = min(best, _distance(sentence, target, absolute=absolute))
             elif plan.item:
                 best = min(best, _name_distance(sentence, plan.item, asked))

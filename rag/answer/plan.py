@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ..retrieve.query import DOCUMENT_NOUNS
@@ -253,7 +254,7 @@ class Plan:
     #: sentence that introduces it ("... Sketched Isotropic Gaussian Regularization (SIGReg)").
     defines: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def measures(self) -> tuple[frozenset[str], ...]:
         """What each quantity the question asks measures (an empty set: not said). A question
         asking two ("How many experiments ..., and what RMSE does its cost model reach?") asks
@@ -263,7 +264,7 @@ class Plan:
             return ()
         return tuple(t for _, t in self.measured_parts) or (self.target,)
 
-    @property
+    @cached_property
     def measured_parts(self) -> tuple[tuple[int, frozenset[str]], ...]:
         """The parts asking a quantity, as (index in ``parts``, what it measures: empty if not
         said). A part that does not say it in a form :func:`question.quantity_target` reads

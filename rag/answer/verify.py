@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .citations import CheckedSentence, check_citations
+from .evidence import EvidenceItem
 from .extractive import extract
 from .gather import Evidence
 from .generate import Generator, cover, extractive_answer
@@ -227,7 +228,7 @@ def _about_the_asked_quantity(
         for item in items:
             if not names_supported(plan.question, f"{item.title} {item.abstract}", require_all=True):
                 continue
-            holding = [s for s in item.sentences if values & bare_numbers(s)]
+            holding = _holding(item, values)
             if any(not t or _says_measure(t, holding, item.sentences, one_ask) for t in targets):
                 ok = True
         if ok:
@@ -235,6 +236,11 @@ def _about_the_asked_quantity(
         else:
             dropped.append(sentence.text)
     return kept, tuple(dropped)
+
+
+def _holding(item: EvidenceItem, values: set[str]) -> list[str]:
+    """The sentences of ``item`` that state one of ``values``."""
+    return [s for s in item.sentences if values & bare_numbers(s)]
 
 
 def _says_measure(target: frozenset[str], holding: list[str], sentences: list[str], one_ask: bool) -> bool:
@@ -269,10 +275,7 @@ def _answer_each_measure(
 
     def says(target: frozenset[str], sentence: CheckedSentence) -> bool:
         values = bare_numbers(sentence.text)
-        holding = [
-            src for m in sentence.markers if m in by_marker
-            for src in by_marker[m].sentences if values & bare_numbers(src)
-        ]  # fmt: skip
+        holding = [src for m in sentence.markers if m in by_marker for src in _holding(by_marker[m], values)]
         # In words: "1.71X faster" is a ratio, as "how much cheaper" asks, but says nothing of cost;
         # "24%" says the percentage asked.
         wanted = singular(target)
