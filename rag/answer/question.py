@@ -29,12 +29,14 @@ _ASKS_HOW_MUCH = re.compile(_HOW_MUCH, re.IGNORECASE)
 _QUANTITY = re.compile(
     _HOW_MUCH + r"|\b(what (is|was|are) the (number|size|score|accuracy)"
     r"|what (score|accuracy|percentage|number|size|speed-?up|bleu|f1|map|error))\b"
-    r"|\b(bleu|accuracy|f1|perplexity|percent|%|parameters|speed-?up|top-?1|top-?5|miou|bits-per-\w+)\b"
+    # (Not "parameters" alone: "a random low-dimensional slice of the parameters", "what problem
+    # does it solve for optimizing structural parameters" ask no number.)
+    r"|\b(bleu|accuracy|f1|perplexity|percent|%|speed-?up|top-?1|top-?5|miou|bits-per-\w+)\b"
     # Their shorthand ("top1 acc", "#params").
     r"|\b(acc|params)\b"
     # "what is the measured water abundance", "what peak learning rate and batch size": a measure's noun.
     r"|\bwhat (?:is |was |are |were )?(?:the )?(?:[\w-]+ ){0,2}?(?:rates?|ratios?|precision|recall|latency"
-    r"|throughput|abundances?|depth|width|speed|cost|batch size)\b"
+    r"|throughput|abundances?|depth|width|speed|cost|batch size|numbers|figures|(?:parameter )?count)\b"
     r"(?!\s+(?:function|schedule|type|scheme|policy))"
     r"|\bwhat\b[^?]*\b(achieve|achieves|reach|reaches|obtain|obtains|attain|attains|score)\b"
     # Other languages' words for the number of / rate / accuracy / parameters.
@@ -84,7 +86,7 @@ def asks_how_much(question: str) -> bool:
 
 
 _TARGET = re.compile(
-    r"\b(?:how many|how much|what(?: is| was| are| were)?(?: the)?)\s+(?P<target>.+?)\s+"
+    r"\b(?:how many|how much|what(?: is| was| are| were)?(?: the)?)\s+(?P<target>[^?]+?)\s+"
     r"(?:does|do|did|is|are|was|were|has|have|had|can|could|would|will)\b",
     re.IGNORECASE,
 )
@@ -156,8 +158,10 @@ _NEXT_PART = re.compile(
     r"|(?:does|did|do|is|are|was|were|has|have|can|could)\s+(?:it|they|this|that|these|those|each|either|both)\b)",
     re.IGNORECASE,
 )
+_AFTER_QUESTION_MARK = re.compile(r"(?<=\?)\s+")
 _ASKING = re.compile(
-    r"^\W*(?:what|which|how|by how much|where|when|who|whose|is|are|does|do|did)\b", re.IGNORECASE
+    r"^\W*(?:(?:and|also|plus)\s+)?(?:what|which|how|by how much|where|when|who|whose|is|are|does|do|did)\b",
+    re.IGNORECASE,
 )
 
 
@@ -184,7 +188,10 @@ def question_parts(question: str) -> tuple[str, ...]:
     and so is what precedes a colon. Each part must carry a content word ("..., and what do
     they test on?" asks about testing; "..., and how?" asks nothing new).
     """
-    asks = [s for s in split_sentences(question) if s.rstrip().endswith("?") or _ASKING.match(s)]
+    # A "?" ends an ask even when what follows is written in lower case ("... trix?? and what
+    # does resnet18 go to"), which the sentence splitter does not take for a new sentence.
+    pieces = [p for s in split_sentences(question) for p in _AFTER_QUESTION_MARK.split(s)]
+    asks = [s for s in pieces if s.rstrip().endswith("?") or _ASKING.match(s)]
     # "Compare the two UniFormer papers: what does each target": what precedes a colon names
     # the subject, not a thing asked.
     parts = [p.split(": ")[-1].strip(" ,;?") for s in asks for p in _NEXT_PART.split(s)]

@@ -72,12 +72,14 @@ _STOP = frozenset(STOPWORDS_EN) | {
     "there",
 }
 _stemmer = Stemmer.Stemmer("english")
+_NAME_NUMBER_HYPHEN = re.compile(r"(?<=[A-Za-z])-(?=\d)")
 
 
 @lru_cache(maxsize=65536)
 def content_terms(text: str) -> frozenset[str]:
-    """Stemmed, lower-cased content words (stop words removed)."""
-    words = [w.lower() for w in _WORD.findall(text)]
+    """Stemmed, lower-cased content words (stop words removed). A name's number is part of the
+    word however it is joined: "ResNet-18" is "resnet18", as users write it."""
+    words = [w.lower() for w in _WORD.findall(_NAME_NUMBER_HYPHEN.sub("", text))]
     return frozenset(_stemmer.stemWords([w for w in words if w not in _STOP and len(w) > 1]))
 
 

@@ -256,3 +256,12 @@ def test_a_code_availability_sentence_is_quoted_only_when_asked_about(scorer: Su
     where = "Where is the UniFormer code available?"
     picked = extract(where, evidence_items(where, scorer, [paper]), max_sentences=3, min_relevance=0.0)
     assert any("github" in s.text for s in picked)
+
+
+def test_etc_closes_a_list_and_a_capital_after_it_starts_a_sentence() -> None:
+    text = "No tricks such as mixup; label smoothing; etc. Our method obtains 80.67% top-1. See e.g. Table 2."
+    assert split_sentences(text) == [
+        "No tricks such as mixup; label smoothing; etc.",
+        "Our method obtains 80.67% top-1.",
+        "See e.g. Table 2.",
+    ]

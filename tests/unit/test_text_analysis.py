@@ -102,6 +102,13 @@ def test_question_analysis() -> None:
     assert asks_for_quantity("How many parameters does it have?")
     assert asks_for_quantity("What BLEU score does ByteNet reach?")
     assert not asks_for_quantity("What does Mix-LN propose?")
+    # Parameters mentioned are not a parameter count asked; a count or "the numbers" is.
+    assert not asks_for_quantity("What problem does DeepMAD solve for optimizing structural parameters?")
+    assert not asks_for_quantity("Which paper trains in a random low-dimensional slice of the parameters?")
+    assert asks_for_quantity("What parameter count does D3Net have?")
+    assert asks_for_quantity(
+        "It beat the baseline by 84%. Did I get that right - what are the actual numbers?"
+    )
     assert needs_context("How many parameters does it have?")
     assert not needs_context("How many parameters does D3Net have?")
     history = [
@@ -230,6 +237,15 @@ def test_a_generic_family_nickname_is_found_under_its_usual_words() -> None:
         ),
         ("What is X-LoRA and is it faster?", ("What is X-LoRA", "is it faster")),
         ("Is there a paper on Mamba and on SSMs?", ()),
+        # Chat style: a "?" ends an ask though a lower-case word follows; "and"/"also" may open one.
+        (
+            "meal v2 gets vanilla resnet50 to what top1 on imgnet?? and what does resnet18 go to",
+            ("meal v2 gets vanilla resnet50 to what top1 on imgnet", "and what does resnet18 go to"),
+        ),
+        (
+            "what acc on tusimple did it win?? also how much better than ReNet",
+            ("what acc on tusimple did it win", "also how much better than ReNet"),
+        ),
     ],
 )
 def test_question_parts(question: str, parts: tuple[str, ...] | None) -> None:
@@ -323,3 +339,20 @@ def test_a_count_in_words_is_a_value_a_magnitude_is_not() -> None:
 def test_an_exponent_is_no_number() -> None:
     assert numbers("We design U^2-Net for salient object detection.") == set()
     assert numbers("U^2-Net^{dagger} is 4.7 MB and runs at 40 FPS.") == {"4.7", "40"}
+
+
+def test_a_measure_phrase_ends_with_its_question() -> None:
+    from rag.answer.question import quantity_phrase, quantity_target
+
+    # The first ask has no verb after its measure; the phrase must not run into the next ask.
+    question = "meal v2 gets resnet50 to what top1 on imgnet w/o trix?? and what does resnet18 go to"
+    assert quantity_phrase(question) == ""
+    assert quantity_target(question) == frozenset()
+    target = quantity_target("What top-1 accuracy does MEAL V2 reach? And on ResNet-18?")
+    assert target == {"top1", "accuraci"}
+
+
+def test_a_names_number_is_one_word_with_or_without_hyphen() -> None:
+    assert content_terms("On smaller ResNet-18, top-1 rises") >= {"resnet18", "top1"}
+    assert content_terms("what does resnet18 reach in top1") >= {"resnet18", "top1"}
+    assert "english-german" in content_terms("English-German translation")  # no number: kept
