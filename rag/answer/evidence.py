@@ -84,12 +84,12 @@ def select_evidence(
     *,
     sentences_per_paper: int,
     token_budget: int,
-    also: str | None = None,
+    also: Sequence[str] = (),
     parts: Sequence[str] = (),
 ) -> list[EvidenceItem]:
     """Number the papers (in retrieval order) and pick their best sentences for ``question``
-    (each sentence scored by its better match to ``question`` or to ``also``, when given: the
-    readable part of a question in another language, a list question's topic).
+    (each sentence scored by its best match to ``question`` or to one of ``also``: the readable
+    part of a question in another language, a list question's topics).
 
     Papers are added while the evidence fits in ``token_budget`` cl100k tokens. Each sentence is
     also scored against each of the question's ``parts`` (:attr:`EvidenceItem.part_relevance`).
@@ -97,8 +97,9 @@ def select_evidence(
     per_paper = [_sentences_of(r, papers.get(r.paper_id)) for r in results]
     flat = [s for sentences in per_paper for s in sentences]
     scores = scorer.relevance(question, flat)
-    if also and also != question and flat:
-        scores = [max(a, b) for a, b in zip(scores, scorer.relevance(also, flat), strict=True)]
+    for other in dict.fromkeys(also):
+        if other and other != question and flat:
+            scores = [max(a, b) for a, b in zip(scores, scorer.relevance(other, flat), strict=True)]
     by_part = [scorer.relevance(part, flat) for part in parts] if flat else []
     items: list[EvidenceItem] = []
     used = 0

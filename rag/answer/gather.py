@@ -31,7 +31,7 @@ from .evidence import EvidenceItem, select_evidence
 from .plan import Plan
 from .question import QUOTED
 from .support import SupportScorer
-from .terms import introduces, method_names, names_supported
+from .terms import content_terms, introduces, method_names, names_supported
 
 Search = Callable[[str, int, SearchFilters, RetrievalTrace], list[SearchResult]]
 FetchPapers = Callable[[list[str]], dict[str, Paper]]
@@ -139,7 +139,13 @@ def resolve_work(
         paper = found.get(h.paper_id)
         if h.paper_id not in taken and paper and any(introduces(n, paper.abstract) for n in names):
             return h
-    return next((h for h in hits[:3] if _mentions(work, found.get(h.paper_id), h)), None)
+    hit = next((h for h in hits[:3] if _mentions(work, found.get(h.paper_id), h)), None)
+    if hit is None:
+        # Two compared works may be studied in one paper ("Swallow" and "LLM-jp", both models the
+        # same study examines): the work is in the corpus, in the paper the other work took.
+        shared = [h for h in hits if h.paper_id in taken]
+        hit = next((h for h in shared if _mentions(work, found.get(h.paper_id), h)), None)
+    return hit
 
 
 # A run of capitalised words, with the short words titles keep lower-case between them
@@ -196,6 +202,27 @@ def list_topic(question: str) -> str:
     return lexical_query(question).replace("-", " ")
 
 
+#: "grokking, i.e. generalization long after ...", "hypernetworks (that is, networks that output
+#: weights)": the question names its topic and then says it again in other words.
+_RESTATED = re.compile(
+    r",?\s*\(?\b(?:i\.\s?e\.|that is|a\.k\.a\.|aka|also (?:known as|called))(?!\w),?", re.IGNORECASE
+)
+
+
+def list_topics(question: str) -> tuple[str, ...]:
+    """The topics a list question's sentences are scored against (each sentence by its best
+    match): :func:`list_topic`, and, where the question names its topic and then restates it
+    ("grokking, i.e. networks that generalize long after fitting the training set"), the name and
+    the restatement alone. A paper about the topic uses one of them: "... exhibits grokking while
+    doing so" shares one word with the whole topic, and a paper on "delayed generalization"
+    never says "grokking"."""
+    whole = list_topic(question)
+    sides = [list_topic(side) for side in _RESTATED.split(question, maxsplit=1)]
+    if len(sides) < 2:
+        return (whole,)
+    return (whole, *(side for side in sides if content_terms(side)))
+
+
 def gather(
     plan: Plan,
     query: str,
@@ -243,7 +270,7 @@ def gather(
     budget = token_budget * 4 if plan.kind == "list" else token_budget
     # Sentences are scored against the question itself: for a follow-up the query also carries
     # the paper's title, which would favour sentences that merely restate the title. A list
-    # question's sentences are also scored by its topic alone (:func:`list_topic`).
+    # question's sentences are also scored by its topic alone (:func:`list_topics`).
     items = select_evidence(
         plan.question,
         ordered,
@@ -251,7 +278,7 @@ def gather(
         scorer,
         sentences_per_paper=sentences_per_paper,
         token_budget=budget,
-        also=list_topic(plan.readable) if plan.kind == "list" else plan.readable,
+        also=list_topics(plan.readable) if plan.kind == "list" else (plan.readable,),
         parts=plan.parts,
     )
     focused = [e for e in items if e.paper_id in seen]

@@ -57,6 +57,9 @@ _LIST = re.compile(
     r"|^\W*anything (?:(?:in )?here |in (?:the|this|your) (?:corpus|collection|library|index) )?"
     r"(?:on|about|regarding)\b"
     r"|\b(?:any|what|some|all|recent|the) (?:research|literature) (?:on|about|into|regarding|exists?)\b"
+    # "What work in here uses X?": work (a mass noun) the collection holds is every paper on X.
+    r"|\bwhat (?:work|research|literature) (?:is )?"
+    r"(?:(?:in )?here|in (?:the|this|your) (?:corpus|collection|library|index))\b"
     r"|\b(?:show|give|find)(?: me)? (?:some |the )?work (?:on|about|regarding)\b"
     # "Show all work that proposes ...", "every study on ...".
     r"|\b(?:all|every) (?:the )?(?:work|research|literature|study)\b"

@@ -53,6 +53,8 @@ from rag.retrieve.query import DOCUMENT_NOUNS, FRAME_WORDS
         ("Explain the main idea of joint-embedding predictive architectures.", "summary"),
         ("Anything in here about hypernetworks?", "list"),
         ("Show all work that proposes a new normalization layer.", "list"),
+        # Work (a mass noun) the collection holds is every paper on the topic; "which work" is one.
+        ("What work in here uses a hypernetwork to generate weights for candidate architectures?", "list"),
         ("Anything on state-space models in the corpus?", "list"),
         # The corpus is abstracts: asking for abstracts asks for papers.
         ("Which abstracts deal with grokking?", "list"),
@@ -359,6 +361,32 @@ def test_a_compared_work_named_by_acronym_resolves_to_the_paper_introducing_it()
     assert found is not None and found.paper_id == "p5"
     found = resolve_work("I-JEPA", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p5"}))
     assert found is not None and found.paper_id == "p1"
+
+
+def test_two_compared_works_studied_in_one_paper_are_both_in_the_corpus() -> None:
+    """Asked "How do Swallow and LLM-jp differ?", where one paper studies both, the second work is that
+    paper too (taken by the first), not missing from the corpus."""
+    from rag.answer.gather import resolve_work
+    from rag.retrieve import RetrievalTrace, SearchFilters
+    from rag.types import Paper, SearchResult
+
+    abstracts = {
+        "p1": "We examine Llama2; Swallow, with continued pre-training in Japanese; and LLM-jp.",
+        "p2": "Large language models think in English.",
+        "p3": "Japanese corpora for pre-training.",
+    }
+    papers = {pid: Paper(pid, f"Title {pid}", text) for pid, text in abstracts.items()}
+    hits = [SearchResult(pid, papers[pid].title, 1.0 - int(pid[1:]) / 10) for pid in abstracts]
+
+    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
+        return hits[:n]
+
+    def fetch(ids: list[str]) -> dict[str, Paper]:
+        return {i: papers[i] for i in ids}
+
+    found = resolve_work("LLM-jp", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p1"}))
+    assert found is not None and found.paper_id == "p1"
+    assert resolve_work("GPT-4", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p1"})) is None
 
 
 def test_a_follow_up_asking_which_models_asks_for_the_names_in_its_paper() -> None:
