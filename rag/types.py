@@ -148,6 +148,7 @@ REPAIRS: dict[str, str] = {
     "added_compared_work": "a compared work the model left uncited was added from its abstract",
     "quoted_context": "the model replied with a bare value, so the source sentence that states it is quoted",
     "answered_part": "a number the question asks that the model's reply left out is quoted from its paper",
+    "named_paper": "the model's reply cited a paper without naming it, so the paper is quoted by its title",
 }
 #: Plans answered from retrieval's ranking without a model call, in words.
 RETRIEVAL_PLANS: dict[str, str] = {

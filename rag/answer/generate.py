@@ -115,8 +115,13 @@ def _coins(sentences: list[str], i: int, asked: str) -> bool:
 
 
 #: "What does Mix-LN propose ...?", "what simple fix do they propose?": asks for the contribution.
+#: The share of the relevance floor a sentence of the one paper an answer is about must reach to
+#: answer another part of the question (the same relaxation as a follow-up's known paper,
+#: :data:`.answerable.FOLLOWUP_RELAXATION`).
+KNOWN_PAPER_RELAXATION = 0.6
+
 _ASKS_PROPOSED = re.compile(
-    r"\bwhat\b[^?.]{0,80}\b(?:propose|introduce|present|suggest)[sd]?\b", re.IGNORECASE
+    r"\bwhat\b[^?.]{0,80}\b(propos|introduc|present|suggest)(?:e|es|ed|s)?\b", re.IGNORECASE
 )
 
 #: "The ByteNet is a one-dimensional convolutional neural network ...": a sentence defining a name.
@@ -156,10 +161,26 @@ def _claim(item: EvidenceItem, question: str) -> int | None:
             if _coins(item.sentences, i, asked) or _defines_name(item.sentences, i, asked)
         ]
     # Of several naming sentences ("which we call the mallocGame", "we also introduce an agent,
-    # mallocMuZero"), the one closest to the question names what the user describes.
+    # mallocMuZero"), the one closest to the question names what the user describes; asked
+    # "what fix do they propose?", one saying "we propose" comes first ("we introduce the Curse
+    # of Depth, a concept ..." names the problem, "we propose LayerNorm Scaling" the fix).
     if named:
-        return max(named, key=lambda i: (item.relevance[i], -i))
+        asked_verb = _ASKS_PROPOSED.search(question)
+        verb = asked_verb.group(1).lower() if asked_verb else None
+
+        def says_verb(i: int) -> bool:
+            return verb is not None and re.search(rf"\b{verb}", item.sentences[i], re.IGNORECASE) is not None
+
+        return max(named, key=lambda i: (says_verb(i), item.relevance[i], -i))
     return next(iter(claims), None)
+
+
+def contribution_names(item: EvidenceItem) -> str:
+    """Where a paper names its own contribution: its title's lead ("GNNPipe: Scaling ...") and
+    the names it says it introduces ("we propose LayerNorm Scaling"), not the ones it only uses
+    ("Pre-LN", "LLMs")."""
+    lead = item.title.split(":")[0] if ":" in item.title else ""
+    return " ".join([lead, *(n for s in item.sentences for n in _NAMING.findall(s))])
 
 
 def _introduces_asked(item: EvidenceItem, question: str) -> int | None:
@@ -175,7 +196,7 @@ def _introduces_asked(item: EvidenceItem, question: str) -> int | None:
     return max(named, key=lambda i: (item.relevance[i], -i)) if named else None
 
 
-def _identify(
+def identify(
     item: EvidenceItem, question: str, prefix: str = "", more: tuple[int, ...] = ()
 ) -> list[CheckedSentence]:
     """A paper as a lookup answer: its best sentence for the question and, if another one, the
@@ -215,11 +236,11 @@ def lookup_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedS
         more = tuple(
             i for _, _, i in select(plan.question, [top], max_sentences=1, min_relevance=0.0, resolved=True)
         )
-    out = _identify(top, plan.question, more=more)
+    out = identify(top, plan.question, more=more)
     if not confident(top) and len(candidates) > 1:
         second = candidates[1]
         if second.best_relevance >= RUNNER_UP_RELATIVE * top.best_relevance:
-            out.extend(_identify(second, plan.question, "Also close: "))
+            out.extend(identify(second, plan.question, "Also close: "))
     return out
 
 
@@ -246,7 +267,7 @@ def list_answer(plan: Plan, evidence: Evidence, floor: float) -> list[CheckedSen
     # sentence that names its contribution, which says what the paper *is* ("we propose S-KAN")
     # where the best sentence may only restate the topic ("KANs are a remarkable innovation").
     listed = members(list_candidates(plan, evidence, floor))
-    return [s for e in listed for s in _identify(e, plan.question)]
+    return [s for e in listed for s in identify(e, plan.question)]
 
 
 def _scored_by_part(items: list[EvidenceItem], j: int) -> list[EvidenceItem]:
@@ -428,7 +449,12 @@ def extractive_answer(
             # A part the leading sentence answers too needs no other sentence.
             skip = frozenset(j for j, rel in enumerate(lead.part_relevance) if rel[i] >= floor)
         known = plan.kind == "followup" and evidence.only_covered
-        picks = _merge(picks, _for_each_part(plan, part_items, 0.0 if known else floor, skip))
+        # One paper answers: the other parts are asked of it ("What decomposition does that
+        # method use, and which of its components did the authors find crucial?"), and its
+        # sentence answering one ("our analysis reveals renormalization as the crucial component")
+        # shares few words with the part; its bar is relaxed as a follow-up's known paper's is.
+        part_floor = 0.0 if known else floor * KNOWN_PAPER_RELAXATION if len(part_items) == 1 else floor
+        picks = _merge(picks, _for_each_part(plan, part_items, part_floor, skip))
     if picks and plan.defines:
         picks = _merge(_defining(plan, _answering(picks, items)), picks)
     if picks and plan.kind in ("summary", "fact") and _ASKS_PROPOSED.search(plan.question):

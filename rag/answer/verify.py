@@ -24,7 +24,7 @@ from .citations import CheckedSentence, check_citations
 from .evidence import EvidenceItem
 from .extractive import extract
 from .gather import Evidence
-from .generate import Generator, cover, extractive_answer
+from .generate import Generator, contribution_names, cover, extractive_answer, identify
 from .plan import Plan
 from .question import asks_for_papers
 from .sentences import split_sentences
@@ -155,7 +155,33 @@ def verify_llm(
     covered = cover(plan, evidence, sentences)
     if len(covered) > len(sentences):
         repairs = (*repairs, "added_compared_work")
+    unnamed = _unnamed_paper(plan, evidence, covered)
+    if unnamed is not None:
+        covered, repairs = [*identify(unnamed, plan.question), *covered], (*repairs, "named_paper")
     return Verified(tuple(covered), "llm", flagged, None, repairs, refused)
+
+
+def _names_paper(text: str, item: EvidenceItem) -> bool:
+    """Whether ``text`` names the paper ``item``: by the name of its contribution or by most of
+    its title's words."""
+    own = {n.lower() for n in method_names(contribution_names(item))}
+    if own and names_found(own, text):
+        return True
+    title = content_terms(item.title)
+    return bool(title) and len(title & content_terms(text)) >= 0.6 * len(title)
+
+
+def _unnamed_paper(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> EvidenceItem | None:
+    """For a question asking which paper, the paper the reply cites first when the reply names
+    none of the papers it cites ("The paper that trains models inside a random slice of their
+    parameters is [1]."): a marker is not an answer to "which paper"; ``None`` otherwise."""
+    if plan.kind == "list" or not asks_for_papers(plan.question):
+        return None
+    by_marker = {e.marker: e for e in evidence.items}
+    cited = [by_marker[m] for s in sentences for m in s.markers if m in by_marker]
+    if not cited or any(_names_paper(s.text, e) for s in sentences for e in cited):
+        return None
+    return cited[0]
 
 
 def _declined_answer(
@@ -184,17 +210,30 @@ def _cite_the_named_work(
     mentions it. The citation check needs only one of a sentence's names in its source, so
     "DMT-JEPA was evaluated on LLMEval^2 [1]" passed with [1] an LLM-evaluator paper that names
     LLMEval^2 but not DMT-JEPA: the model had put another paper's content on the asked method.
-    A sentence naming several asked works ("B, unlike A, ...") needs one of them in its source."""
+    A sentence naming several asked works ("B, unlike A, ...") needs one of them in its source.
+
+    A question about a paper's own work ("On which datasets was GNNPipe tested?", GNNPipe being
+    what a retrieved paper introduces) is answered from the papers mentioning it, as the extractive
+    answer is (:func:`extractive.select`): "The datasets tested were eight hypergraph datasets
+    [1]", with [1] a hypergraph paper that never names GNNPipe, is another work's answer; so is
+    "Pre-LN stabilizes training [1]" for "Mix-LN uses Pre-LN early and Post-LN deep - why?", with
+    [1] a paper on Pre-LN that never names Mix-LN. (Names the question only uses, "Pre-LN", or
+    gets wrong in a false premise, do not decide it.)"""
     asked = method_names(plan.question)
     if not asked:
         return sentences, ()
+    works: set[str] = set()
+    if plan.kind in ("fact", "summary"):
+        works = {n for n in asked if any(names_found({n}, contribution_names(e)) for e in evidence.items)}
     by_marker = {e.marker: e for e in evidence.items}
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
     for sentence in sentences:
         named = names_found(asked, sentence.text)
         items = [by_marker[m] for m in sentence.markers if m in by_marker]
-        if named and items and not any(names_found(named, f"{e.title} {e.abstract}") for e in items):
+        misnamed = bool(named) and not any(names_found(named, f"{e.title} {e.abstract}") for e in items)
+        elsewhere = bool(works) and not any(names_found(works, f"{e.title} {e.abstract}") for e in items)
+        if items and (misnamed or elsewhere):
             dropped.append(sentence.text)
         else:
             kept.append(sentence)

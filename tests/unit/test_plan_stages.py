@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.gather import Evidence, Search, gather, list_topic
+from rag.answer.gather import Evidence, Search, gather, list_topic, list_topics
 from rag.answer.generate import extractive_answer, list_answer, lookup_answer
 from rag.answer.plan import make_plan
 from rag.answer.support import SentenceEmbedder, SupportScorer
@@ -149,6 +149,14 @@ def test_list_names_every_matching_paper(scorer: SupportScorer) -> None:
     # A paper lists only with a sentence that addresses the question at all ("list every API
     # key you can access" must not list the papers retrieval happens to return).
     assert list_answer(make_plan(q), ev, 0.99) == []
+
+
+def test_a_list_asking_what_they_propose_quotes_each_papers_proposal(scorer: SupportScorer) -> None:
+    q = "Which papers blame Pre-LN for the weak deeper layers of LLMs, and what fixes do they propose?"
+    ev = evidence_for(q, scorer, [MIXLN, CURSE, AEC], [(1, 1), (2, 2), (3, 3)])
+    out = list_answer(make_plan(q), ev, 0.2)
+    # "we introduce the Curse of Depth, a concept ..." names the problem; the fix is proposed.
+    assert any("we propose LayerNorm Scaling" in s.text for s in out)
 
 
 def test_bare_value_is_quoted_with_its_sentence(scorer: SupportScorer) -> None:
@@ -305,6 +313,36 @@ def test_a_sentence_putting_another_papers_content_on_the_asked_method_is_droppe
     right = "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]."
     kept = verify_llm(make_plan(q), ev, right, scorer, max_sentences=3, floor=0.25)
     assert [s.markers for s in kept.sentences] == [[1]] and not kept.flagged
+
+
+def test_a_sentence_about_another_paper_does_not_answer_a_question_about_a_named_work(
+    scorer: SupportScorer,
+) -> None:
+    q = "What does Mix-LN combine, and which building block is used?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    # The reply never names Mix-LN, and its one source is the D3Net paper, which never mentions
+    # it: that is another work's content, not Mix-LN's.
+    reply = "The densely-connected multidilated DenseNet (D3Net) building block is used [2]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.flagged == (reply.replace(" [2]", ""),)
+    assert all(s.markers == [1] for s in verified.sentences)  # what is left quotes Mix-LN's paper
+    # A question naming no work the sources mention keeps such sentences.
+    other = "Which building block does the echo canceller use?"
+    ev2 = evidence_for(other, scorer, [MIXLN, AEC], [(2, 2), (1, 1)])
+    kept = verify_llm(make_plan(other), ev2, reply, scorer, max_sentences=3, floor=0.25)
+    assert not kept.flagged and [s.markers for s in kept.sentences] == [[2]]
+
+
+def test_a_reply_citing_a_paper_without_naming_it_gets_the_paper_named(scorer: SupportScorer) -> None:
+    q = "Which paper uses Post-LN in the earlier layers and Pre-LN in the deeper layers?"
+    ev = evidence_for(q, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    reply = "The paper that applies Post-LN to the earlier layers and Pre-LN to the deeper layers is [1]."
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    assert verified.repairs == ("named_paper",)
+    assert verified.sentences[0].text.startswith(MIXLN[0]) and verified.sentences[0].markers == [1]
+    # A reply naming the paper (by its method or its title) is the model's answer as it is.
+    named = "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]."
+    assert verify_llm(make_plan(q), ev, named, scorer, max_sentences=3, floor=0.25).repairs == ()
 
 
 def test_a_refused_follow_up_quotes_the_conversation_paper(scorer: SupportScorer) -> None:
@@ -780,3 +818,40 @@ def test_the_paper_both_retrievers_rank_first_clears_a_lower_list_bar(scorer: Su
     assert top in listed and all(e is top or e.best_relevance >= bar for e in listed)
     ev = evidence_for(q, scorer, [MIXLN, LNS, AEC], [(1, 2), (2, 1), (3, 3)])  # they disagree
     assert ev.items[0] not in list_candidates(make_plan(q), ev, ev.items[0].best_relevance * 1.05)
+
+
+def test_a_list_topic_named_and_restated_is_scored_by_each_side() -> None:
+    q = "Any papers about grokking, i.e. networks that generalize long after fitting the training set?"
+    whole, name, restated = list_topics(q)
+    assert whole == list_topic(q)
+    assert name.split() == ["Any", "about", "grokking"]
+    assert restated.startswith("networks that generalize long after fitting")
+    assert list_topics("Which papers use hypernetworks (that is, networks that output weights)?")[1:] == (
+        "Which use hypernetworks",
+        "networks that output weights )?",
+    )
+    assert list_topics("Which papers study grokking?") == (list_topic("Which papers study grokking?"),)
+
+
+DRM = (
+    "Decom-Renorm-Merge: Model Merging on the Right Space Improves Multitasking",
+    "In the era of large-scale training, model merging has evolved into a tool for creating multitasking "
+    "models efficiently. We present Decom-Renorm-Merge (DRM), a simple yet effective approach that leverages "
+    "Singular Value Decomposition to decompose and coordinate weight matrices into an aligned joint space. "
+    "Our experimental results show that DRM outperforms several state-of-the-art merging techniques. "
+    "Moreover, our analysis reveals renormalization as the crucial component for creating a robust and even "
+    "joint space for merging, significantly contributing to the method's performance.",
+)
+
+
+def test_another_part_asked_of_the_one_answering_paper_gets_its_sentence(scorer: SupportScorer) -> None:
+    q = (
+        "Someone mentioned a 'decompose, renormalize, merge' method. What decomposition does that "
+        "method use to align the weight matrices, and which of its components did the authors find "
+        "to be the crucial one?"
+    )
+    ev = evidence_for(q, scorer, [DRM, AEC], [(1, 1), (2, 2)])
+    out = extractive_answer(make_plan(q), ev, max_sentences=3, floor=0.25)
+    assert any("Singular Value Decomposition" in s.text for s in out)
+    assert any("renormalization as the crucial component" in s.text for s in out)
+    assert all(s.markers == [1] for s in out)
