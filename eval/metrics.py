@@ -108,10 +108,25 @@ def citation_recall(cited: Sequence[str], gold: Sequence[str]) -> float | None:
 
 def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     """``(sentence without markers, marker numbers)`` for each sentence of an answer text
-    (line by line, list bullets stripped); sentences without letters or digits are dropped."""
+    (line by line, list bullets stripped); sentences without letters or digits are dropped.
+
+    A quoted paper's heading "Title — sentence [1]" is one sentence even when the title holds a
+    "?" ("Is Complexity Required for Neural Network Pruning? A Case Study on ... — ...")."""
     out: list[tuple[str, list[int]]] = []
     for line in text.splitlines():
+        pieces: list[str] = []
         for raw in split_sentences(line.strip().lstrip("-*• ").strip()):
+            last = pieces[-1] if pieces else ""
+            if (
+                last.endswith(("?", "!"))
+                and " — " in raw
+                and " — " not in last
+                and not parse_markers(last)[1]
+            ):
+                pieces[-1] = f"{last} {raw}"  # the title's first part, up to its "?"
+            else:
+                pieces.append(raw)
+        for raw in pieces:
             clean, markers = parse_markers(raw)
             if clean and any(ch.isalnum() for ch in clean):
                 out.append((clean, markers))

@@ -467,3 +467,20 @@ def test_load_questions_rejects_bad_lines(tmp_path: Path) -> None:
     path.write_text("{not json\n")
     with pytest.raises(DatasetError, match=":1:"):
         load_questions(path)
+
+
+def test_a_quoted_title_holding_a_question_mark_is_part_of_its_sentence() -> None:
+    text = (
+        "Is Complexity Required for Neural Network Pruning? A Case Study on Global Magnitude Pruning — "
+        "Layer-collapse can be fixed in Global MP [1]. Unsupported claim. "
+        "Another claim? Mix-LN — We do X [2]."
+    )
+    assert answer_sentences(text) == [
+        (
+            "Is Complexity Required for Neural Network Pruning? A Case Study on Global Magnitude Pruning — "
+            "Layer-collapse can be fixed in Global MP.",
+            [1],
+        ),
+        ("Unsupported claim.", []),
+        ("Another claim? Mix-LN — We do X.", [2]),
+    ]
