@@ -86,13 +86,10 @@ def expand_bare_markers(text: str, evidence: Evidence) -> str:
 
 
 def without_refusals(text: str) -> str:
-    """The reply without sentences that say the sources do not answer."""
-    out = []
-    for line in text.splitlines():
-        for sentence in split_sentences(line):
-            if not _REFUSAL.search(sentence):
-                out.append(sentence)
-    return " ".join(out)
+    """The reply without sentences that say the sources do not answer, line by line (a numbered
+    reply's "2." starts its own line, where the citation check reads it as a list number)."""
+    lines = [[s for s in split_sentences(line) if not _REFUSAL.search(s)] for line in text.splitlines()]
+    return "\n".join(" ".join(line) for line in lines if line)
 
 
 def verify_llm(
@@ -172,10 +169,10 @@ def _names_paper(text: str, item: EvidenceItem) -> bool:
 
 
 def _unnamed_paper(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> EvidenceItem | None:
-    """For a question asking which paper, the paper the reply cites first when the reply names
-    none of the papers it cites ("The paper that trains models inside a random slice of their
+    """For a lookup (which paper ...?), the paper the reply cites first when the reply names none
+    of the papers it cites ("The paper that trains models inside a random slice of their
     parameters is [1]."): a marker is not an answer to "which paper"; ``None`` otherwise."""
-    if plan.kind == "list" or not asks_for_papers(plan.question):
+    if plan.kind != "lookup":
         return None
     by_marker = {e.marker: e for e in evidence.items}
     cited = [by_marker[m] for s in sentences for m in s.markers if m in by_marker]

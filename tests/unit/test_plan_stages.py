@@ -9,7 +9,7 @@ from rag.answer.gather import Evidence, Search, gather, list_topic, list_topics
 from rag.answer.generate import extractive_answer, list_answer, lookup_answer
 from rag.answer.plan import make_plan
 from rag.answer.support import SentenceEmbedder, SupportScorer
-from rag.answer.verify import verify_llm
+from rag.answer.verify import verify_llm, without_refusals
 from rag.embeddings import LocalSentenceEmbedding
 from rag.retrieve import RetrievalTrace, SearchFilters
 from rag.retrieve.query import lexical_query
@@ -855,3 +855,23 @@ def test_another_part_asked_of_the_one_answering_paper_gets_its_sentence(scorer:
     assert any("Singular Value Decomposition" in s.text for s in out)
     assert any("renormalization as the crucial component" in s.text for s in out)
     assert all(s.markers == [1] for s in out)
+
+
+AIRWAY = (
+    "A joint 3D UNet-Graph Neural Network-based method for Airway Segmentation from chest CTs",
+    "We present an end-to-end deep learning segmentation method by combining a 3D UNet architecture with "
+    "a graph neural network. We evaluated the method on 32 chest CT scans from the Danish Lung Cancer "
+    "Screening Trial dataset.",
+)
+
+
+def test_a_numbered_reply_keeps_its_list_numbers_out_of_the_claims(scorer: SupportScorer) -> None:
+    q = "How many chest CT scans was the 3D UNet airway method evaluated on, and from which screening study?"
+    ev = evidence_for(q, scorer, [AIRWAY, AEC], [(1, 1), (2, 2)])
+    reply = "1. 32 chest CT scans were evaluated on\n2. from the Danish Lung Cancer Screening Trial dataset"
+    verified = verify_llm(make_plan(q), ev, reply, scorer, max_sentences=3, floor=0.25)
+    text = " ".join(s.text for s in verified.sentences)
+    assert "32 chest CT scans" in text and "Danish Lung Cancer Screening Trial" in text
+    assert " 2. " not in text  # the second item's number is no part of the first's claim
+    # The reply keeps its lines when refusals are taken out: "2." still opens a list item.
+    assert without_refusals(reply + "\nThe sources do not mention the scanner.") == reply
