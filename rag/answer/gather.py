@@ -209,17 +209,27 @@ _RESTATED = re.compile(
 )
 
 
+#: A parenthesis naming or restating a topic ("(learning in weight space)", "(JEPA)"); one holding
+#: a comma enumerates cases ("(fewer layers, widths, ranks or embedding dimensions)").
+_PARENTHESIS = re.compile(r"\(([^(),]{3,80})\)")
+
+
 def list_topics(question: str) -> tuple[str, ...]:
     """The topics a list question's sentences are scored against (each sentence by its best
     match): :func:`list_topic`, and, where the question names its topic and then restates it
     ("grokking, i.e. networks that generalize long after fitting the training set"), the name and
-    the restatement alone. A paper about the topic uses one of them: "... exhibits grokking while
-    doing so" shares one word with the whole topic, and a paper on "delayed generalization"
-    never says "grokking"."""
+    the restatement alone (likewise the question without a parenthesis and the parenthesis). A
+    paper about the topic uses one of them: "... exhibits grokking while doing so" shares one
+    word with the whole topic, and a paper on "delayed generalization" never says "grokking"."""
     whole = list_topic(question)
     sides = [list_topic(side) for side in _RESTATED.split(question, maxsplit=1)]
     if len(sides) < 2:
-        return (whole,)
+        # "... take the weights of other networks as their input (learning in weight space)":
+        # a parenthesis names or restates what precedes it.
+        aside = _PARENTHESIS.search(question)
+        if aside is None:
+            return (whole,)
+        sides = [list_topic(_PARENTHESIS.sub(" ", question)), list_topic(aside.group(1))]
     return (whole, *(side for side in sides if content_terms(side)))
 
 

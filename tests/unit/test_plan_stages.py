@@ -831,6 +831,14 @@ def test_a_list_topic_named_and_restated_is_scored_by_each_side() -> None:
         "networks that output weights )?",
     )
     assert list_topics("Which papers study grokking?") == (list_topic("Which papers study grokking?"),)
+    # A parenthesis names or restates what precedes it; one enumerating cases does not.
+    enumerating = "Which papers train nested models (fewer layers, widths or ranks)?"
+    assert list_topics(enumerating) == (list_topic(enumerating),)
+    q = "Which papers take the weights of other networks as their input (learning in weight space)?"
+    assert list_topics(q)[1:] == (
+        "Which take the weights of other networks as their input ?",
+        "learning in weight space",
+    )
 
 
 DRM = (
