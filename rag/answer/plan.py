@@ -137,7 +137,10 @@ _LOOKUP = re.compile(
     r"|\bwhich one (was|is) (it|that)\b|\bwhat (was|is) (it|that) called\b"
     r"|\b(is there|are there|does the (collection|corpus) (contain|have|include)|do you have)"
     r" (anything|something|any (research|papers?|works?|studies))\s+(on|about|regarding|where|that)\b"
-    rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b",
+    rf"|\b(which|what) (method|approach|model|system|framework|architecture|technique)\b"
+    # "What's the paper that trains models inside a random slice of their parameters?"
+    rf"|\bwhat(?:'s|\s+is|\s+was)\s+the\s+(?:[\w-]+\s+){{0,2}}?{_SINGULAR}"
+    r"\s+(?:that|which|where|whose|in which)\b",
     re.IGNORECASE,
 )
 _ITEM = re.compile(

@@ -25,7 +25,7 @@ from .evidence import EvidenceItem
 from .extractive import extract
 from .gather import Evidence
 from .generate import Generator, contribution_names, cover, extractive_answer, identify
-from .plan import Plan
+from .plan import Plan, asks_for_paper
 from .question import asks_for_papers
 from .sentences import split_sentences
 from .support import SupportScorer
@@ -169,10 +169,11 @@ def _names_paper(text: str, item: EvidenceItem) -> bool:
 
 
 def _unnamed_paper(plan: Plan, evidence: Evidence, sentences: list[CheckedSentence]) -> EvidenceItem | None:
-    """For a lookup (which paper ...?), the paper the reply cites first when the reply names none
-    of the papers it cites ("The paper that trains models inside a random slice of their
-    parameters is [1]."): a marker is not an answer to "which paper"; ``None`` otherwise."""
-    if plan.kind != "lookup":
+    """For a lookup (which paper ...?), or a question one part of which asks which paper, the
+    paper the reply cites first when the reply names none of the papers it cites ("The paper that
+    trains models inside a random slice of their parameters is [1]."): a marker is not an answer
+    to "which paper"; ``None`` otherwise."""
+    if plan.kind != "lookup" and not any(asks_for_paper(part) for part in plan.parts):
         return None
     by_marker = {e.marker: e for e in evidence.items}
     cited = [by_marker[m] for s in sentences for m in s.markers if m in by_marker]

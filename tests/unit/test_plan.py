@@ -46,6 +46,8 @@ from rag.retrieve.query import DOCUMENT_NOUNS, FRAME_WORDS
         ("What is the difference between SMASH and Graph HyperNetworks?", "compare"),
         ("What do Mix-LN and LayerNorm Scaling share?", "compare"),
         ("Which work routes tokens through a shared pool of modules and skips layers?", "lookup"),
+        ("What's the paper that trains models inside a random slice of their parameters?", "lookup"),
+        ("What is the research paper that trains models in a random slice of the weights?", "lookup"),
         ("What share of MNIST does NAP recall, and how much larger is the bound on CIFAR10?", "fact"),
         ("What does Mix-LN propose?", "summary"),
         ("What does the paper 'JointNet' do?", "summary"),

@@ -3,6 +3,8 @@ repairs of the model's reply (bare value, missing number, uncited compared work)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer.gather import Evidence, Search, gather, list_topic, list_topics
@@ -343,6 +345,13 @@ def test_a_reply_citing_a_paper_without_naming_it_gets_the_paper_named(scorer: S
     # A reply naming the paper (by its method or its title) is the model's answer as it is.
     named = "Mix-LN applies Post-LN to the earlier layers and Pre-LN to the deeper layers [1]."
     assert verify_llm(make_plan(q), ev, named, scorer, max_sentences=3, floor=0.25).repairs == ()
+    # So does a question one part of which asks which paper.
+    two = "What is the paper that investigates which normalization deeper layers use, and what is it called?"
+    plan = replace(make_plan(two), kind="fact")  # as when the part asking a name decides the kind
+    ev2 = evidence_for(two, scorer, [MIXLN, AEC], [(1, 1), (2, 2)])
+    reply2 = "1. [1]\n2. a novel normalization technique [1]"
+    verified2 = verify_llm(plan, ev2, reply2, scorer, max_sentences=3, floor=0.25)
+    assert "named_paper" in verified2.repairs and verified2.sentences[0].text.startswith(MIXLN[0])
 
 
 def test_a_refused_follow_up_quotes_the_conversation_paper(scorer: SupportScorer) -> None:
