@@ -334,14 +334,30 @@ def test_a_compared_work_named_in_a_title_resolves_to_that_paper() -> None:
     assert found is not None and found.paper_id == "p1"
 
 
-def test_a_compared_work_named_by_acronym_resolves_to_the_paper_introducing_it() -> None:
-    """A bare name is a weak query: papers that only use "I-JEPA" rank above the one that
-    introduces it, which is the work; with none introducing it, the first of the top three
-    mentioning it."""
+def _resolve_in(abstracts: dict[str, str], work: str, taken: frozenset[str] = frozenset()) -> str | None:
+    """:func:`gather.resolve_work` over papers ``abstracts`` that retrieval ranks in their order:
+    the id of the paper found, or ``None``."""
     from rag.answer.gather import resolve_work
     from rag.retrieve import RetrievalTrace, SearchFilters
     from rag.types import Paper, SearchResult
 
+    papers = {pid: Paper(pid, f"Title {pid}", text) for pid, text in abstracts.items()}
+    hits = [SearchResult(pid, papers[pid].title, 1.0 - int(pid[1:]) / 10) for pid in abstracts]
+
+    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
+        return hits[:n]
+
+    def fetch(ids: list[str]) -> dict[str, Paper]:
+        return {i: papers[i] for i in ids}
+
+    found = resolve_work(work, search, fetch, SearchFilters(), RetrievalTrace(), taken)
+    return found.paper_id if found else None
+
+
+def test_a_compared_work_named_by_acronym_resolves_to_the_paper_introducing_it() -> None:
+    """A bare name is a weak query: papers that only use "I-JEPA" rank above the one that
+    introduces it, which is the work; with none introducing it, the first of the top three
+    mentioning it."""
     abstracts = {
         "p1": "Our findings hold across methods of the JEPA family (I-JEPA and DINOv2).",
         "p2": "We propose CNN-JEPA, a JEPA for convolutional networks, and compare it with I-JEPA.",
@@ -350,45 +366,20 @@ def test_a_compared_work_named_by_acronym_resolves_to_the_paper_introducing_it()
         "p5": "We introduce the Image-based Joint-Embedding Predictive Architecture (I-JEPA), a "
         "non-generative approach for self-supervised learning from images.",
     }
-    papers = {pid: Paper(pid, f"Title {pid}", text) for pid, text in abstracts.items()}
-    hits = [SearchResult(pid, papers[pid].title, 1.0 - int(pid[1:]) / 10) for pid in abstracts]
-
-    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
-        return hits[:n]
-
-    def fetch(ids: list[str]) -> dict[str, Paper]:
-        return {i: papers[i] for i in ids}
-
-    found = resolve_work("I-JEPA", search, fetch, SearchFilters(), RetrievalTrace())
-    assert found is not None and found.paper_id == "p5"
-    found = resolve_work("I-JEPA", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p5"}))
-    assert found is not None and found.paper_id == "p1"
+    assert _resolve_in(abstracts, "I-JEPA") == "p5"
+    assert _resolve_in(abstracts, "I-JEPA", frozenset({"p5"})) == "p1"
 
 
 def test_two_compared_works_studied_in_one_paper_are_both_in_the_corpus() -> None:
-    """Asked "How do Swallow and LLM-jp differ?", where one paper studies both, the second work is that
-    paper too (taken by the first), not missing from the corpus."""
-    from rag.answer.gather import resolve_work
-    from rag.retrieve import RetrievalTrace, SearchFilters
-    from rag.types import Paper, SearchResult
-
+    """Asked "How do Swallow and LLM-jp differ?", where one paper studies both, the second work is
+    that paper too (taken by the first), not missing from the corpus."""
     abstracts = {
         "p1": "We examine Llama2; Swallow, with continued pre-training in Japanese; and LLM-jp.",
         "p2": "Large language models think in English.",
         "p3": "Japanese corpora for pre-training.",
     }
-    papers = {pid: Paper(pid, f"Title {pid}", text) for pid, text in abstracts.items()}
-    hits = [SearchResult(pid, papers[pid].title, 1.0 - int(pid[1:]) / 10) for pid in abstracts]
-
-    def search(query: str, n: int, filters: SearchFilters, trace: RetrievalTrace) -> list[SearchResult]:
-        return hits[:n]
-
-    def fetch(ids: list[str]) -> dict[str, Paper]:
-        return {i: papers[i] for i in ids}
-
-    found = resolve_work("LLM-jp", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p1"}))
-    assert found is not None and found.paper_id == "p1"
-    assert resolve_work("GPT-4", search, fetch, SearchFilters(), RetrievalTrace(), frozenset({"p1"})) is None
+    assert _resolve_in(abstracts, "LLM-jp", frozenset({"p1"})) == "p1"
+    assert _resolve_in(abstracts, "GPT-4", frozenset({"p1"})) is None
 
 
 def test_a_follow_up_asking_which_models_asks_for_the_names_in_its_paper() -> None:
