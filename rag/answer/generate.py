@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .answerable import FOLLOWUP_RELAXATION
 from .citations import CheckedSentence
 from .evidence import EvidenceItem, render_evidence
 from .extractive import MAX_PER_PAPER, Pick, quote_picks, select
@@ -115,11 +116,6 @@ def _coins(sentences: list[str], i: int, asked: str) -> bool:
 
 
 #: "What does Mix-LN propose ...?", "what simple fix do they propose?": asks for the contribution.
-#: The share of the relevance floor a sentence of the one paper an answer is about must reach to
-#: answer another part of the question (the same relaxation as a follow-up's known paper,
-#: :data:`.answerable.FOLLOWUP_RELAXATION`).
-KNOWN_PAPER_RELAXATION = 0.6
-
 _ASKS_PROPOSED = re.compile(
     r"\bwhat\b[^?.]{0,80}\b(propos|introduc|present|suggest)(?:e|es|ed|s)?\b", re.IGNORECASE
 )
@@ -453,7 +449,7 @@ def extractive_answer(
         # method use, and which of its components did the authors find crucial?"), and its
         # sentence answering one ("our analysis reveals renormalization as the crucial component")
         # shares few words with the part; its bar is relaxed as a follow-up's known paper's is.
-        part_floor = 0.0 if known else floor * KNOWN_PAPER_RELAXATION if len(part_items) == 1 else floor
+        part_floor = 0.0 if known else floor * FOLLOWUP_RELAXATION if len(part_items) == 1 else floor
         picks = _merge(picks, _for_each_part(plan, part_items, part_floor, skip))
     if picks and plan.defines:
         picks = _merge(_defining(plan, _answering(picks, items)), picks)

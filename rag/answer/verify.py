@@ -222,7 +222,8 @@ def _cite_the_named_work(
         return sentences, ()
     works: set[str] = set()
     if plan.kind in ("fact", "summary"):
-        works = {n for n in asked if any(names_found({n}, contribution_names(e)) for e in evidence.items)}
+        # One text, a line per paper (a name never spans two papers' lines).
+        works = names_found(asked, "\n".join(contribution_names(e) for e in evidence.items))
     by_marker = {e.marker: e for e in evidence.items}
     kept: list[CheckedSentence] = []
     dropped: list[str] = []
