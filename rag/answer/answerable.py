@@ -43,6 +43,7 @@ from .terms import (
     measure_terms,
     names_found,
     singular,
+    title_phrases,
     without_enumerators,
 )
 
@@ -173,13 +174,13 @@ def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
     # The names of the asked subject ("does *ByteNet* reach"), else of the question; never the
     # measure itself ("BLEU" is what is asked for, not who).
     subject = asked_subject(plan.question)
-    subject_names = distinctive_names(subject)
+    subject_names = distinctive_names(subject) | title_phrases(subject)
     if subject and not subject_names and len(content_terms(subject)) >= 3:
         # A subject described in words ("the searched architecture from memory-efficient
         # differentiable Transformer search") is retrieval's first paper: the names elsewhere in
         # the question are conditions ("... get on WMT'14"), which other papers also meet.
         return items[:1]
-    names = subject_names or distinctive_names(plan.question)
+    names = subject_names or distinctive_names(plan.question) | title_phrases(plan.question)
     names = {n for n in names if not content_terms(n) & plan.target}
     found = {e.marker: names_found(names, f"{e.title} {e.abstract}") for e in items}
     df = {n: sum(n in f for f in found.values()) for n in names}

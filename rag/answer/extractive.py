@@ -7,7 +7,7 @@ import re
 
 from .citations import CheckedSentence
 from .evidence import EvidenceItem
-from .question import asks_for_quantity, quantity_target
+from .question import asks_for_quantity, counts_a_name, quantity_target
 from .terms import (
     RELATIVE_TARGETS,
     has_relative_value,
@@ -73,9 +73,11 @@ def select(
     quantity = asks_for_quantity(question)
     target = singular(quantity_target(question)) if quantity else frozenset()
     # "How many parameters does NAME have?" in words we cannot match to the measure (another
-    # language: "Wie viele Parameter hat ..."): the named paper's sentences with a number are
+    # language: "Wie viele Parameter hat ..."), or with only the measure's name readable
+    # ("hoeveel FPS haalt die?"): the named paper's sentences with a number (and that name) are
     # the candidates, however little else they share with the question.
-    floor = 0.0 if quantity and not target and method_names(question) else min_relevance
+    unreadable = quantity and (not target or counts_a_name(question))
+    floor = 0.0 if unreadable and method_names(question) else min_relevance
     skip = None if _ASKS_FOR_CODE.search(question) else _AVAILABILITY
     candidates: list[Pick] = [
         (score, item, i)

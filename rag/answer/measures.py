@@ -26,6 +26,7 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     # Shorthand of everyday measures.
     "accuracy": ("acc",),
     "parameters": ("params",),
+    "combinations": ("combos",),
 }  # fmt: skip
 
 _DESCRIBED: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(

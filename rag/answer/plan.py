@@ -579,9 +579,11 @@ def _is_comparison(question: str) -> bool:
         words = []
     if words:
         # "What mAP does X reach, compared with the SVM baseline?", "how much better is it vs
-        # prior CNNs?" ask for a number (measured against a baseline), not for two works.
+        # prior CNNs?", "What accuracy did X get in the study comparing it with Y?" ask for a
+        # number (measured against a baseline, or in a study described by what it compares), not
+        # for two works.
         lowered = [w.lower().rstrip(".") for w in words]
-        against = all(w in ("compared", "vs", "versus") for w in lowered) and (
+        against = all(w in ("compared", "comparing", "vs", "versus") for w in lowered) and (
             _COMPARED_WITH.search(question) or any(w != "compared" for w in lowered)
         )
         return not (against and asks_for_quantity(question))

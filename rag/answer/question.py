@@ -21,7 +21,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _HOW_MUCH = (
     r"\b(?:how (?:many|much|large|big|small|fast|long|accurate|deep|wide|high|low)"
     r"|wie (?:viele?|hoch|gro(?:ß|ss)|schnell|lange?)|wieviele?|combien|cu[aá]nt[oa]s?|quant[oaie]s?"
-    r"|сколько|hoeveel|hur (?:många|mycket)|ile (?:wynosi\w*|ma|mają|miał\w*|jest|było|razy|procent\w*"
+    r"|скольк\w*|hoeveel|hur (?:många|mycket)|ile (?:wynosi\w*|ma|mają|miał\w*|jest|było|razy|procent\w*"
     r"|parametr\w*)|ne kadar\w*|kaç|berapa|bao nhiêu)\b"
     r"|多少|几|幾つ|いくつ|どのくらい|どれくらい|何倍|몇|얼마나"
 )
@@ -90,6 +90,22 @@ _TARGET = re.compile(
     r"(?:does|do|did|is|are|was|were|has|have|had|can|could|would|will)\b",
     re.IGNORECASE,
 )
+# "How big was its ImageNet accuracy gap?": the measure after the copula, to the end of the ask.
+_TARGET_AFTER_COPULA = re.compile(
+    r"\bhow (?:big|large|small|high|low|wide|great)\s+(?:is|was|are|were)\s+"
+    r"(?:(?:the|its|their|this|that)\s+)?(?P<target>[^?,;]+?)\s*"
+    r"(?:[?,;]|$|\s(?:between|of|in|on|at|for|with|from|than|over|across|compared|when|if)\b)",
+    re.IGNORECASE,
+)
+# "Quantas GPUs foram usadas ...", "Wie viele FLOPs ...", "How many GPUs?": a name right after the
+# word asking a number is what is counted, where no English verb closes the phrase for ``_TARGET``.
+_TARGET_AFTER_HOW_MUCH = re.compile(
+    r"(?i:" + _HOW_MUCH + r")\s+(?P<target>[A-Za-z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)(?=[\s?,.;:]|$)"
+)
+_MEASURE_HEADS = content_terms(
+    "gap difference improvement gain drop reduction increase decrease margin advantage boost speedup "
+    "speed-up overhead error accuracy loss cost latency footprint"
+)
 _WORDS = re.compile(r"[^\W\d_][\w-]*")
 _GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
 
@@ -97,7 +113,23 @@ _GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "a
 def quantity_phrase(question: str) -> str:
     """The words naming what a quantity question measures, as written ("GPU hours"); "" if none."""
     match = _TARGET.search(question)
-    return match.group("target").strip() if match else ""
+    if match:
+        return match.group("target").strip()
+    match = _TARGET_AFTER_COPULA.search(question)
+    # "How big was its accuracy gap?" asks the gap; "How big is the benchmark?" asks a size the
+    # abstract gives in other words ("15 tasks and 2,553 samples"), not a number of "benchmark".
+    if match and content_terms(match.group("target").split()[-1]) & _MEASURE_HEADS:
+        return match.group("target").strip()
+    match = _TARGET_AFTER_HOW_MUCH.search(question)
+    return match.group("target") if match else ""
+
+
+def counts_a_name(question: str) -> bool:
+    """Whether the measure is only a name after the word asking a number ("Quantas GPUs ...",
+    "hoeveel FPS haalt die?"): the rest of the question may be in words no abstract uses."""
+    return not any(p.search(question) for p in (_TARGET, _TARGET_AFTER_COPULA)) and bool(
+        _TARGET_AFTER_HOW_MUCH.search(question)
+    )
 
 
 _SUBJECT = re.compile(
@@ -129,10 +161,9 @@ def _names_a_thing(name: str) -> bool:
 def quantity_target(question: str) -> frozenset[str]:
     """Stemmed content words naming what a quantity question measures ("training tokens",
     "GPU hours", "BLEU score" → {"bleu"}); empty when there is no such phrase."""
-    match = _TARGET.search(question)
-    if not match:
+    phrase = quantity_phrase(question)
+    if not phrase:
         return frozenset()
-    phrase = match.group("target")
     target = content_terms(phrase) - _GENERIC_TARGETS
     # A name in the phrase says what is measured on, not what is measured: "ImageNet top-1
     # accuracy" measures accuracy (a sentence "trained on ImageNet in 72 hours" states no

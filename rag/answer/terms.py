@@ -198,6 +198,17 @@ def distinctive_names(question: str) -> set[str]:
     return method_names(question) | {a.lower() for a in _ACRONYM.findall(question)}
 
 
+# Two or more capitalized words in a row ("the Global Magnitude Pruning case study", "Penn
+# Treebank"); a sentence's first word is capitalized anyway and does not start one.
+_TITLE_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
+
+
+def title_phrases(text: str) -> set[str]:
+    """Runs of capitalized words naming a work, a method or a dataset by its title words, as
+    users do ("the Global Magnitude Pruning case study", "Spatial CNN"), lower-cased."""
+    return {run.lower() for run in _TITLE_RUN.findall(text.strip())}
+
+
 def item_names(sentence: str, known: str = "") -> set[str]:
     """The names ``sentence`` gives that ``known`` (the question, the paper's title) does not:
     datasets, benchmarks, tasks or hardware named as "ImageNet-1K", "ERA5", "MNIST", "IMDb"
@@ -260,7 +271,16 @@ def introduces(name: str, text: str) -> bool:
 
 #: Nicknames of generic model families that are written like names ("ConvNet"), and the words
 #: an abstract uses for the family instead ("convolutional neural network", "CNN").
-GENERIC_NAMES: dict[str, tuple[str, ...]] = {"convnet": ("convolutional", "cnn")}
+GENERIC_NAMES: dict[str, tuple[str, ...]] = {
+    "convnet": ("convolutional", "cnn"),
+    # A field's acronym, written out in abstracts that never abbreviate it ("RL-based neural
+    # architecture search" is "Neural Architecture Search with Reinforcement Learning").
+    "rl": ("reinforcement learning",),
+    "nas": ("architecture search",),
+    "kd": ("knowledge distillation",),
+    "llm": ("large language model",),
+    "gnn": ("graph neural network",),
+}
 
 
 def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:

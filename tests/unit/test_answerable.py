@@ -372,3 +372,51 @@ def test_a_count_in_words_is_the_asked_value(scorer: SupportScorer) -> None:  # 
     q = "How many parameters in total does the 13-layer SimpleNet architecture have?"
     ev = evidence_for(q, scorer, [simple, AEC], [(1, 1), (2, 2)])
     assert value_gap(make_plan(q), ev) == 1.0  # a magnitude and a relative value count nothing
+
+
+GLOBAL_MP = (
+    "Is Complexity Required for Neural Network Pruning? A Case Study on Global Magnitude Pruning",
+    "We benchmark these SOTA techniques against a naive pruning baseline, namely, Global Magnitude "
+    "Pruning (Global MP). Surprisingly, we find that vanilla Global MP outperforms all the other SOTA "
+    "techniques and achieves a new SOTA result on ImageNet.",
+)
+MEAL = (
+    "MEAL V2: Boosting Vanilla ResNet-50 to 80%+ Top-1 Accuracy on ImageNet without Tricks",
+    "Our method obtains 80.67% top-1 accuracy on ImageNet using a single crop-size of 224x224 with "
+    "vanilla ResNet-50.",
+)
+
+
+def test_a_work_named_by_its_title_words_is_the_subject(scorer: SupportScorer) -> None:  # noqa: F811
+    """ "The Global Magnitude Pruning case study" names one paper by its title words: another
+    paper's ImageNet accuracy is no answer to "how big was its ImageNet accuracy gap?"."""
+    q = (
+        "Since the Global Magnitude Pruning case study found that the simple baseline falls behind "
+        "state-of-the-art pruning methods, how big was its ImageNet accuracy gap?"
+    )
+    ev = evidence_for(q, scorer, [GLOBAL_MP, MEAL], [(1, 1), (2, 2)])
+    assert make_plan(q).target == {"accuraci", "gap"}
+    assert [e.title for e in subjects(make_plan(q), ev)] == [GLOBAL_MP[0]]
+    assert value_gap(make_plan(q), ev) == 1.0
+
+
+NAS_RL = (
+    "Neural Architecture Search with Reinforcement Learning",
+    "Our Penn Treebank recurrent cell achieves a test set perplexity of 62.4, which is 3.6 perplexity "
+    "better than the previous state-of-the-art model.",
+)
+EINSPACE = (
+    "einspace: Searching for Neural Architectures from Fundamental Operations",
+    "Searching within einspace with simple strategies such as RL or evolution finds competitive "
+    "architectures; we report 8 tasks.",
+)
+
+
+def test_a_fields_acronym_finds_the_paper_that_spells_it_out(scorer: SupportScorer) -> None:  # noqa: F811
+    q = (
+        "What test-set perplexity did the recurrent cell found by RL-based neural architecture "
+        "search reach on Penn Treebank?"
+    )
+    ev = evidence_for(q, scorer, [NAS_RL, EINSPACE], [(1, 1), (2, 2)])
+    assert NAS_RL[0] in [e.title for e in subjects(make_plan(q), ev)]
+    assert value_gap(make_plan(q), ev) < 0.5

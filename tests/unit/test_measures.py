@@ -77,3 +77,9 @@ def test_a_part_measures_only_what_it_names() -> None:
 def test_a_hyphenated_measure_matches_its_unhyphenated_shorthand() -> None:
     asked = quantity_target("what top1 does vanilla resnet50 get on imagenet")
     assert asked == {"top1"} and asked <= measure_terms("It obtains 80.67% top-1 accuracy on ImageNet.")
+
+
+def test_chat_shorthand_for_combinations_is_widened() -> None:
+    from rag.answer.question import quantity_target
+
+    assert "combin" in quantity_target("how many combos did they train")

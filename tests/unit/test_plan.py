@@ -27,6 +27,7 @@ from rag.retrieve.query import DOCUMENT_NOUNS, FRAME_WORDS
         ("Which two datasets did the Hopfield paper use?", "fact"),
         ("What mAP does the CNN classifier reach, compared with the SVM baseline?", "fact"),
         ("How much better is SpaceEvo on ImageNet vs prior CNNs at the same latency?", "fact"),
+        ("What test accuracy did DenseNet reach in the study comparing it with YOLOv8?", "fact"),
         ("How do SpaceEvo and APQ differ, versus each other?", "compare"),
         ("By how many points does LSSL beat prior approaches on the speech task?", "fact"),
         ("Which papers study grokking?", "list"),

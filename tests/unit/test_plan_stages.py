@@ -892,3 +892,19 @@ def test_a_numbered_reply_keeps_its_list_numbers_out_of_the_claims(scorer: Suppo
     assert " 2. " not in text  # the second item's number is no part of the first's claim
     # The reply keeps its lines when refusals are taken out: "2." still opens a list item.
     assert without_refusals(reply + "\nThe sources do not mention the scanner.") == reply
+
+
+EVONORMS = (
+    "Evolving Normalization-Activation Layers",
+    "Here we propose to design them using an automated approach. Instead of designing them separately, "
+    "we unify them into a single tensor-to-tensor computation graph, and evolve its structure starting "
+    "from basic mathematical functions. Our method leads to the discovery of EvoNorms, a set of new "
+    "normalization-activation layers with novel structures.",
+)
+
+
+def test_a_lookup_quotes_the_sentence_naming_what_the_paper_discovered(scorer: SupportScorer) -> None:
+    q = "Which work automatically evolved layers that merge normalization and activation into one graph?"
+    ev = evidence_for(q, scorer, [EVONORMS, AEC], [(1, 1), (2, 2)])
+    out = lookup_answer(make_plan(q), ev, 0.2)
+    assert any("discovery of EvoNorms" in s.text for s in out)

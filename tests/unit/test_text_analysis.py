@@ -356,3 +356,32 @@ def test_a_names_number_is_one_word_with_or_without_hyphen() -> None:
     assert content_terms("On smaller ResNet-18, top-1 rises") >= {"resnet18", "top1"}
     assert content_terms("what does resnet18 reach in top1") >= {"resnet18", "top1"}
     assert "english-german" in content_terms("English-German translation")  # no number: kept
+
+
+def test_the_measure_after_how_big_is_and_after_a_foreign_how_many() -> None:
+    from rag.answer.question import counts_a_name, quantity_phrase, quantity_target
+
+    assert quantity_phrase("Since X, how big was its ImageNet accuracy gap?") == "ImageNet accuracy gap"
+    assert quantity_target("How large is the gap between A and B?") == {"gap"}
+    # Portuguese "how many GPUs": the name after the word asking a number is what is counted.
+    assert quantity_target("Quantas GPUs foram usadas nos experimentos do GNNPipe?") == {"gpus"}
+    assert quantity_target("How many GPUs?") == {"gpus"}
+    # Russian declines "сколько" ("На скольких GPU ..."): still a word asking a number.
+    assert quantity_target("На скольких GPU запускали GNNPipe?") == {"gpu"}
+    # A plain word after it is not read as a name ("Wie viele Parameter hat ...").
+    assert quantity_phrase("Wie viele Parameter hat das Modell?") == ""
+    # "How big is the benchmark?" asks a size the abstract gives in other words ("2,553 samples").
+    assert quantity_phrase("How big is the English benchmark for LLM evaluators?") == ""
+    assert counts_a_name("Hoe groot is de lichte variant en hoeveel FPS haalt die?")
+    assert not counts_a_name("How many GPUs does GNNPipe use?")
+
+
+def test_title_words_and_field_acronyms_name_works() -> None:
+    from rag.answer.terms import names_found, title_phrases
+
+    found = title_phrases("Since the Global Magnitude Pruning case study found it")
+    assert found == {"global magnitude pruning"}
+    # A sentence's first word is capitalized anyway.
+    assert title_phrases("Global Magnitude Pruning is simple") == {"magnitude pruning"}
+    assert title_phrases("Which paper studies grokking?") == set()
+    assert names_found({"rl"}, "Neural Architecture Search with Reinforcement Learning") == {"rl"}
