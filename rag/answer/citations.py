@@ -19,7 +19,7 @@ from ..types import Citation
 from .evidence import EvidenceItem
 from .sentences import split_sentences
 from .support import SupportScorer, lexical_coverage, support_score
-from .terms import bare_numbers
+from .terms import bare_numbers, introduces
 
 _MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\]")
 #: A list item's bullet or number ("- ", "2. ", "3) "): no part of the claim. Read as a sentence,
@@ -83,6 +83,11 @@ def check_citations(
             scores = {m: _support(scorer, clean, by_marker[m]) for m in valid}
             kept = [m for m in valid if scores[m] >= threshold]
             if not kept:
+                # "This variant is called ReCAT [1]." adds only the name the cited paper gives its
+                # contribution: too short to match that sentence, and true if the paper says so.
+                kept = [m for m in valid if _names_its_contribution(clean, by_marker[m])]
+                scores.update(dict.fromkeys(kept, threshold))
+            if not kept:
                 # "A reaches 86.3 [1], while B reaches 82.9% [2]": each source holds one number,
                 # so neither supports the sentence alone; together they do.
                 kept, joint = _jointly(scorer, clean, [by_marker[m] for m in valid], threshold)
@@ -107,6 +112,25 @@ def check_citations(
             else:
                 result.flagged.append(clean)
     return result
+
+
+# "This variant is called ReCAT.", "It is known as 'EvoNorms'.": a sentence only naming what the
+# answer described.
+_CALLED = re.compile(
+    r"^(?i:(?:this|that|the|it|which|such|our)\b[^.]{0,60}?\b(?:is|are|was|were)\s+"
+    r"(?:called|named|dubbed|termed|known as|referred to as))\s+[\"'“]?(?P<name>[A-Z][\w-]*)[\"'”]?\s*[.!]?$"
+)
+
+
+def _names_its_contribution(claim: str, item: EvidenceItem) -> bool:
+    """Whether ``claim`` only names what ``item``'s paper introduces ("We present ReCAT, a ...",
+    "ReCAT: ..." as its title's lead)."""
+    match = _CALLED.match(claim)
+    if not match:
+        return False
+    name = match.group("name")
+    lead = item.title.split(":")[0].strip() if ":" in item.title else ""
+    return name == lead or introduces(name, f"{item.title}. {item.abstract}")
 
 
 def _jointly(

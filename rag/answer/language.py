@@ -62,6 +62,20 @@ def is_english_text(text: str, known: KnownWord | None = None) -> bool:
     return english >= ENGLISH_SHARE * len(words)
 
 
+#: Short words only English uses (not "in", "a", "no", "do": other languages write them too).
+_ENGLISH_FRAME = frozenset(
+    {"the", "of", "on", "for", "what", "how", "which", "with", "is", "are", "does", "did", "and", "to"}
+    | {"that", "this", "from", "by", "its", "their"}
+)
+
+
+def has_english_frame(text: str) -> bool:
+    """Whether ``text`` uses two or more different words only English has ("the", "what",
+    "on"): a message with so many typos that it does not read as English ("wats the latncy n
+    energy per inferenc 4 tht ...") is still English, not another language."""
+    return len({w.lower() for w in _WORD.findall(text)} & _ENGLISH_FRAME) >= 2
+
+
 def english_words(text: str) -> int:
     """How many ordinary English words ``text`` has (names, acronyms and numbers not counted)."""
     return sum(1 for w in _WORD.findall(text) if _ordinary(w) and len(w) >= 2 and is_english(w))

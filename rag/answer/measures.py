@@ -27,6 +27,7 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
     "accuracy": ("acc",),
     "parameters": ("params",),
     "combinations": ("combos",),
+    "error": ("err",),
 }  # fmt: skip
 
 _DESCRIBED: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(

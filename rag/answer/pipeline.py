@@ -33,7 +33,7 @@ from .citations import CheckedSentence, render
 from .evidence import EvidenceItem, render_item
 from .gather import Evidence, gather
 from .generate import Draft, Generator, extractive_answer, list_answer, llm_messages, lookup_answer
-from .language import is_english_text
+from .language import has_english_frame, is_english_text
 from .plan import Plan, make_plan
 from .question import (
     cited_claim,
@@ -196,6 +196,12 @@ class AnswerPipeline:
             return Correction(question)
         # In another language only names are corrected: its words are not misspelled English.
         names_only = not is_english_text(question, self.known_word)
+        if names_only and has_english_frame(question):
+            # English with more typos than words ("wats the latncy n energy per inferenc"): it
+            # reads as English once corrected.
+            full = correct_spelling(question, self.index.lexical.doc_freq, self._occurs)
+            if is_english_text(full.text, self.known_word):
+                return full
         return correct_spelling(question, self.index.lexical.doc_freq, self._occurs, names_only=names_only)
 
     def known_word(self, word: str) -> bool:

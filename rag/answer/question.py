@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .language import is_english_text
 from .measures import GLOSSARY, named_measures
 from .sentences import split_sentences
 from .terms import content_terms, measure_terms, method_names
@@ -102,6 +103,14 @@ _TARGET_AFTER_COPULA = re.compile(
 _TARGET_AFTER_HOW_MUCH = re.compile(
     r"(?i:" + _HOW_MUCH + r")\s+(?P<target>[A-Za-z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)(?=[\s?,.;:]|$)"
 )
+# "wat acc on the hardest category", "also per-digit svhn acc pls": with no phrase around it,
+# the measure's noun (and the two words before it, which may qualify it) is the asked measure.
+_MEASURE_NOUN = re.compile(
+    r"(?P<target>(?:[\w-]+\s+){0,2}?\b(?:acc|accuracy|params|parameters|perplexity|bleu|f1|fid|miou|latency"
+    r"|error|err|throughput|speed-?up)\b)",
+    re.IGNORECASE,
+)
+_LEADING_FUNCTION_WORDS = re.compile(r"^(?:(?:what'?s?|wat|whats|the|a|an|its|their|our)\s+)+", re.IGNORECASE)
 _MEASURE_HEADS = content_terms(
     "gap difference improvement gain drop reduction increase decrease margin advantage boost speedup "
     "speed-up overhead error accuracy loss cost latency footprint"
@@ -121,7 +130,12 @@ def quantity_phrase(question: str) -> str:
     if match and content_terms(match.group("target").split()[-1]) & _MEASURE_HEADS:
         return match.group("target").strip()
     match = _TARGET_AFTER_HOW_MUCH.search(question)
-    return match.group("target") if match else ""
+    if match:
+        return match.group("target")
+    # In another language the one measure noun English shares ("che errore di test ... e che
+    # perplexity ...") may be one of several asked: there it says nothing of what is asked.
+    match = _MEASURE_NOUN.search(question) if is_english_text(question) else None
+    return _LEADING_FUNCTION_WORDS.sub("", match.group("target").strip()) if match else ""
 
 
 def counts_a_name(question: str) -> bool:
@@ -195,6 +209,7 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 
+_ALSO = re.compile(r"^\W*(?:and|also|plus)\b", re.IGNORECASE)
 
 #: "what headline results do they report", "what gains does each claim": the answer is the
 #: paper's reported numbers.
@@ -222,7 +237,12 @@ def question_parts(question: str) -> tuple[str, ...]:
     # A "?" ends an ask even when what follows is written in lower case ("... trix?? and what
     # does resnet18 go to"), which the sentence splitter does not take for a new sentence.
     pieces = [p for s in split_sentences(question) for p in _AFTER_QUESTION_MARK.split(s)]
-    asks = [s for s in pieces if s.rstrip().endswith("?") or _ASKING.match(s)]
+    asks = [
+        s
+        for s in pieces
+        # "... hardest category? also per-digit svhn acc pls": a measure asked for after "also".
+        if s.rstrip().endswith("?") or _ASKING.match(s) or (_ALSO.match(s) and asks_for_quantity(s))
+    ]
     # "Compare the two UniFormer papers: what does each target": what precedes a colon names
     # the subject, not a thing asked.
     parts = [p.split(": ")[-1].strip(" ,;?") for s in asks for p in _NEXT_PART.split(s)]

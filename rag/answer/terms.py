@@ -163,6 +163,13 @@ def _name_like(part: str) -> bool:
     return inner_caps or letters_digits
 
 
+_LOWER_NAME_NUMBER = re.compile(r"[a-z]{3,}-\d+[a-z]?")
+#: "top-1", "layer-12", "int-8": a measure, a position or a format with its number, not a name.
+_COUNTED_WORDS = frozenset(
+    {"top", "int", "uint", "layer", "layers", "step", "steps", "stage", "phase", "table", "figure", "section"}
+    | {"version", "epoch", "round", "level", "order", "rank", "head", "block", "bit", "bits"}
+)
+
 #: "AlphaZero-like", "BERT-style", "Transformer-inspired": the name describes something else by
 #: resemblance; the text is not about that method (the corpus need not mention it).
 _RESEMBLANCE = frozenset({"like", "style", "styled", "esque", "inspired", "type", "alike"})
@@ -178,6 +185,10 @@ def method_names(text: str) -> set[str]:
         if found.rsplit("-", 1)[-1].lower() in _RESEMBLANCE and "-" in found:
             continue
         if "^" in found and found[0].islower():  # "n^2", "d^4": a power, not a name
+            continue
+        if _LOWER_NAME_NUMBER.fullmatch(found) and found.split("-")[0] not in _COUNTED_WORDS:
+            # "resnet-152", "cifar-100" typed in lower case: the name as "resnet152" is.
+            out.add(found)
             continue
         # "D3Net-based" names D3Net; "Mix-LN" is a name as a whole.
         parts = [p for p in found.split("-") if not (p.islower() and len(p) > 3)] or [found]

@@ -265,3 +265,21 @@ def test_etc_closes_a_list_and_a_capital_after_it_starts_a_sentence() -> None:
         "Our method obtains 80.67% top-1.",
         "See e.g. Table 2.",
     ]
+
+
+RECAT = (
+    "Augmenting Transformers with Recursively Composed Multi-grained Representations",
+    "We present ReCAT, a recursive composition augmented Transformer that is able to explicitly model "
+    "hierarchical syntactic structures of raw texts without relying on gold trees. By stacking several "
+    "CIO layers in a Transformer, the ReCAT model can perform deep inter-span interactions.",
+)
+
+
+def test_a_sentence_only_naming_the_cited_papers_contribution_is_supported(scorer: SupportScorer) -> None:
+    items = evidence_items("Is there a Transformer that learns syntactic spans?", scorer, [RECAT, MIXLN])
+    checked = check_citations("This variant is called ReCAT [1].", items, scorer, 0.45)
+    assert [(s.text, s.markers) for s in checked.sentences] == [("This variant is called ReCAT.", [1])]
+    # A name the paper only uses, or another paper's name, is no support from it.
+    assert check_citations("This variant is called CIO [1].", items, scorer, 0.45).flagged
+    other = check_citations("This variant is called Mix-LN [1].", items, scorer, 0.45)
+    assert all(s.markers != [1] for s in other.sentences)

@@ -78,3 +78,13 @@ def test_what_names_a_work(question: str, named: bool) -> None:
 
 def test_names_next_to_another_script_are_their_own_lexical_terms() -> None:
     assert terms(["在SVHN街景", "LightHGNN은 vanilla"]) == [["svhn", "街景"], ["lighthgnn", "vanilla"]]
+
+
+def test_english_with_more_typos_than_words_still_has_an_english_frame() -> None:
+    from rag.answer.language import has_english_frame
+
+    assert has_english_frame("wats the latncy n energy per inferenc 4 tht 2-bit mlp on CAN bus")
+    # French, Italian and Spanish questions share "in", "a", "no" with English, not these words.
+    assert not has_english_frame("Combien de paramètres compte le tout petit réseau à valeurs complexes ?")
+    assert not has_english_frame("Nel lavoro in cui una RNN addestrata con reinforcement learning genera")
+    assert not has_english_frame("¿Qué mIoU logró IBN-Net en la pista Drivable Area del WAD 2018 Challenge?")

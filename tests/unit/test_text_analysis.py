@@ -385,3 +385,22 @@ def test_title_words_and_field_acronyms_name_works() -> None:
     assert title_phrases("Global Magnitude Pruning is simple") == {"magnitude pruning"}
     assert title_phrases("Which paper studies grokking?") == set()
     assert names_found({"rl"}, "Neural Architecture Search with Reinforcement Learning") == {"rl"}
+
+
+def test_a_measure_asked_in_shorthand_after_also_is_a_part() -> None:
+    from rag.answer.question import quantity_target, question_parts
+
+    q = "street view cnn paper.. wat acc on the hardest recaptcha categry? also per-digit svhn acc pls"
+    assert question_parts(q)[1] == "also per-digit svhn acc pls"
+    # With no phrase around it, the measure's noun and the words qualifying it are the measure;
+    # not in another language, where it may be one of several measures asked.
+    assert quantity_target("What top-1 accuracy on ImageNet?") == {"top1", "accuraci"}
+    assert {"err", "error"} <= quantity_target("wats the top5 err of the orig resnet-152")
+    assert quantity_target("Nel lavoro, che errore di test ottengono e che perplexity?") == frozenset()
+
+
+def test_a_lower_case_name_with_its_number_is_a_name() -> None:
+    from rag.answer.terms import method_names
+
+    # As "resnet152" is; "top-1" is a measure.
+    assert method_names("the orig resnet-152 ensemble on cifar-100, top-1 err") == {"resnet-152", "cifar-100"}
