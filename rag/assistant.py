@@ -152,21 +152,24 @@ class Assistant:
         if not query:
             raise ValueError("the query is empty")
         hybrid = (mode or self.settings.retrieval.mode) == "hybrid"
-        foreign = query if hybrid and names_nothing_readable(query, self.pipeline.known_word) else None
         trace = RetrievalTrace()
         clock = time.perf_counter()
-        try:
+
+        def search_once() -> list[SearchResult]:
             with self.index.guard():
                 self._ensure_index()
-                results = self.retriever.search(
-                    query, k, mode=mode, filters=filters, trace=trace, foreign=foreign
+                # Reading the query's language looks its words up in the index (the server's
+                # collection): inside the guard, so a hung server is reported like any other.
+                readable = not hybrid or not names_nothing_readable(query, self.pipeline.known_word)
+                return self.retriever.search(
+                    query, k, mode=mode, filters=filters, trace=trace, foreign=None if readable else query
                 )
+
+        try:
+            results = search_once()
         except CollectionReplaced as exc:  # reopened by the guard: try once more
             log.warning("%s; retrying", exc)
-            with self.index.guard():
-                results = self.retriever.search(
-                    query, k, mode=mode, filters=filters, trace=trace, foreign=foreign
-                )
+            results = search_once()
         trace.timings["retrieve_total"] = time.perf_counter() - clock
         if timings is not None:
             timings.update(trace.timings)

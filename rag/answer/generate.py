@@ -53,8 +53,8 @@ _CONTRIBUTION = re.compile(
 #: "We introduce PJAX", "we present Miras, a ...", "We denote the method ... as JEPA-SCORE": a
 #: contribution verb and, soon after, the capitalised name it gives.
 _NAMING = re.compile(
-    r"(?:\b(?i:we|this (?:paper|work|study))\s+(?:\w+\s+){0,2}?(?:introduce|propose|present|develop|call|term"
-    r"|dub|name|denote|discover|discovere)[sd]?\b"
+    r"(?:\b(?i:we|this (?:paper|work|study))\s+(?:\w+\s+){0,2}?"
+    r"(?:(?:introduce|propose|present|develop|call|term|dub|name|denote)[sd]?|discover(?:s|ed)?)\b"
     # "Our method leads to the discovery of EvoNorms, a set of new ... layers".
     r"|\b(?i:(?:leads?|led) to the discovery of)\b)"
     r"[^.;:]{0,40}?(?<![\w-])([A-Z][\w-]*)",

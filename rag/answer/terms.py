@@ -216,7 +216,7 @@ _TITLE_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b
 
 def title_phrases(text: str) -> set[str]:
     """Runs of capitalized words naming a work, a method or a dataset by its title words, as
-    users do ("the Global Magnitude Pruning case study", "Spatial CNN"), lower-cased."""
+    users do ("the Global Magnitude Pruning case study", "Penn Treebank"), lower-cased."""
     return {run.lower() for run in _TITLE_RUN.findall(text.strip())}
 
 

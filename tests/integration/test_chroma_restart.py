@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rag import Assistant, Settings
-from rag.index import vector_store
+from rag.index import store, vector_store
 from rag.index.vector_store import VectorStoreUnavailable
 from rag.types import Paper
 from tests.support.chroma import ChromaServer
@@ -80,6 +80,10 @@ def test_hung_server_times_out(
     chroma: ChromaServer, small_settings: Settings, real_papers: list[Paper], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(vector_store, "CHROMA_HTTP_TIMEOUT_S", 2.0)
+    # Every lookup re-reads the collection's stamp, as when the last read is older than the
+    # recheck interval: the search's language check (its words looked up in the index) then
+    # meets the hung server too, and must report it as clearly.
+    monkeypatch.setattr(store, "GENERATION_RECHECK_S", 0.0)
     assistant = _server_assistant(small_settings, chroma)
     chroma.pause()  # accepts connections, never answers
     try:
