@@ -119,31 +119,35 @@ _WORDS = re.compile(r"[^\W\d_][\w-]*")
 _GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
 
 
-def quantity_phrase(question: str) -> str:
-    """The words naming what a quantity question measures, as written ("GPU hours"); "" if none."""
+def _measure_phrase(question: str) -> tuple[str, bool]:
+    """The words naming the asked measure ("" if none), and whether only a name after the word
+    asking a number says it (:func:`counts_a_name`); the forms in order of precedence."""
     match = _TARGET.search(question)
     if match:
-        return match.group("target").strip()
-    match = _TARGET_AFTER_COPULA.search(question)
+        return match.group("target").strip(), False
+    copula = _TARGET_AFTER_COPULA.search(question)
     # "How big was its accuracy gap?" asks the gap; "How big is the benchmark?" asks a size the
     # abstract gives in other words ("15 tasks and 2,553 samples"), not a number of "benchmark".
-    if match and content_terms(match.group("target").split()[-1]) & _MEASURE_HEADS:
-        return match.group("target").strip()
+    if copula and content_terms(copula.group("target").split()[-1]) & _MEASURE_HEADS:
+        return copula.group("target").strip(), False
     match = _TARGET_AFTER_HOW_MUCH.search(question)
     if match:
-        return match.group("target")
+        return match.group("target"), copula is None
     # In another language the one measure noun English shares ("che errore di test ... e che
     # perplexity ...") may be one of several asked: there it says nothing of what is asked.
     match = _MEASURE_NOUN.search(question) if is_english_text(question) else None
-    return _LEADING_FUNCTION_WORDS.sub("", match.group("target").strip()) if match else ""
+    return (_LEADING_FUNCTION_WORDS.sub("", match.group("target").strip()) if match else ""), False
+
+
+def quantity_phrase(question: str) -> str:
+    """The words naming what a quantity question measures, as written ("GPU hours"); "" if none."""
+    return _measure_phrase(question)[0]
 
 
 def counts_a_name(question: str) -> bool:
     """Whether the measure is only a name after the word asking a number ("Quantas GPUs ...",
     "hoeveel FPS haalt die?"): the rest of the question may be in words no abstract uses."""
-    return not any(p.search(question) for p in (_TARGET, _TARGET_AFTER_COPULA)) and bool(
-        _TARGET_AFTER_HOW_MUCH.search(question)
-    )
+    return _measure_phrase(question)[1]
 
 
 _SUBJECT = re.compile(
