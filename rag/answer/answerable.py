@@ -41,7 +41,9 @@ from .terms import (
     distinctive_names,
     has_relative_value,
     measure_terms,
+    method_names,
     names_found,
+    names_typed,
     singular,
     title_phrases,
     without_enumerators,
@@ -150,14 +152,49 @@ def value_gap(plan: Plan, evidence: Evidence) -> float:
     # evidence of either: any number would do).
     targets = [t for t in plan.measures if t] or [plan.target]
     best = GAP_WORDS
+    asked_qualifiers = qualifiers(quantity_phrase(plan.question)) if plan.quantity else {}
+    named = conditions(plan, evidence)
     for item in subjects(plan, evidence):
+        if named - names_found(named, f"{item.title} {item.abstract}"):
+            # The paper never names a model or dataset the value is asked for ("on tiny
+            # imagenet"): none of its numbers is that value.
+            continue
         for sentence in item.sentences:
             if plan.quantity:
                 for target in targets:
-                    best = min(best, _distance(sentence, target, absolute=absolute))
+                    best = min(best, _distance(sentence, target, absolute=absolute, asked=asked_qualifiers))
             elif plan.item:
                 best = min(best, _name_distance(sentence, plan.item, asked))
     return best / GAP_WORDS
+
+
+def conditions(plan: Plan, evidence: Evidence) -> set[str]:
+    """The names a value is asked under, lower-cased: the model and dataset names the question
+    writes outside its subject ("What accuracy does PODNet get on *CIFAR-10*?"), also typed in
+    lower case ("on tiny imagenet" for "Tiny-ImageNet"), that some paper found names; not the
+    measure's own words. The paper a value comes from must name them all.
+
+    A name no paper found writes is no condition, unless it is another numbered variant of a name
+    one writes ("CIFAR-10" where a paper says "CIFAR100"): it may be what the question calls its
+    subject ("seq2seq" for "Sequence to Sequence Learning"); ``names_missing`` weighs it."""
+    known: set[str] = set()
+    for item in evidence.items:
+        known |= method_names(f"{item.title} {item.abstract}")
+    subject = asked_subject(plan.question)
+    named = set(plan.names) | names_typed(plan.question, known)
+    named -= method_names(subject) | names_typed(subject, known)
+    named = {n for n in named if not content_terms(n) & plan.target}
+    found = names_found(named, " ".join(f"{e.title} {e.abstract}" for e in evidence.items))
+    stems = {_letters(k) for k in known if _DIGIT.search(k)}
+    return found | {n for n in named - found if _DIGIT.search(n) and _letters(n) in stems}
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _letters(name: str) -> str:
+    """A name's letters only: the numbered variants of one name share them ("cifar")."""
+    return re.sub(r"[^a-z]", "", name.lower())
 
 
 def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
@@ -174,13 +211,20 @@ def subjects(plan: Plan, evidence: Evidence) -> list[EvidenceItem]:
     # The names of the asked subject ("does *ByteNet* reach"), else of the question; never the
     # measure itself ("BLEU" is what is asked for, not who).
     subject = asked_subject(plan.question)
-    subject_names = distinctive_names(subject) | title_phrases(subject)
+    # Also the names a paper found writes, where the question types them in lower case ("hawq",
+    # "vanillanet").
+    known: set[str] = set()
+    for item in items:
+        known |= distinctive_names(f"{item.title} {item.abstract}")
+    subject_names = distinctive_names(subject) | title_phrases(subject) | names_typed(subject, known)
     if subject and not subject_names and len(content_terms(subject)) >= 3:
         # A subject described in words ("the searched architecture from memory-efficient
         # differentiable Transformer search") is retrieval's first paper: the names elsewhere in
         # the question are conditions ("... get on WMT'14"), which other papers also meet.
         return items[:1]
-    names = subject_names or distinctive_names(plan.question) | title_phrases(plan.question)
+    names = subject_names or (
+        distinctive_names(plan.question) | title_phrases(plan.question) | names_typed(plan.question, known)
+    )
     names = {n for n in names if not content_terms(n) & plan.target}
     found = {e.marker: names_found(names, f"{e.title} {e.abstract}") for e in items}
     df = {n: sum(n in f for f in found.values()) for n in names}
@@ -237,11 +281,47 @@ _COMPARED_VALUE = re.compile(
 )
 
 
-def _distance(sentence: str, target: frozenset[str], *, absolute: bool = False) -> int:
+#: Words that set values of one measure apart, by what they tell apart: a training accuracy is
+#: no test accuracy, a top-5 accuracy no top-1.
+_QUALIFIERS: dict[str, tuple[str, str]] = {
+    "train": ("split", "train"),
+    "training": ("split", "train"),
+    "test": ("split", "test"),
+    "testing": ("split", "test"),
+    "validation": ("split", "validation"),
+    "top-1": ("rank", "1"),
+    "top1": ("rank", "1"),
+    "top-5": ("rank", "5"),
+    "top5": ("rank", "5"),
+}
+
+
+def qualifiers(text: str) -> dict[str, str]:
+    """The qualifiers ``text`` (the asked measure's phrase, "test accuracy") gives its measure:
+    ``{"split": "test"}``."""
+    words = (w.strip("().,;:?!'\"").lower() for w in _TOKEN.findall(text))
+    return dict(_QUALIFIERS[w] for w in words if w in _QUALIFIERS)
+
+
+def _qualified_otherwise(words: list[str], at: int, asked: dict[str, str]) -> bool:
+    """Whether the measure word ``words[at]`` is qualified as another measure than the asked one
+    ("a *training* accuracy of 97.39%" when the test accuracy is asked)."""
+    for word in words[max(0, at - 2) : at]:
+        kind = _QUALIFIERS.get(word.strip("().,;:'\"").lower())
+        if kind and kind[0] in asked and asked[kind[0]] != kind[1]:
+            return True
+    return False
+
+
+def _distance(
+    sentence: str, target: frozenset[str], *, absolute: bool = False, asked: dict[str, str] | None = None
+) -> int:
     """Words between a value and a word naming the measure (0 when there is no measure named and
     the sentence has a value); ``GAP_WORDS`` when there is no value. With ``absolute`` (the
     question asks for the measure itself, not a gain), a value stated relative to another ("25
-    times fewer parameters", "0.7% higher accuracy") does not count."""
+    times fewer parameters", "0.7% higher accuracy") does not count; with ``asked`` qualifiers
+    (:func:`qualifiers`), neither does the measure qualified otherwise ("training accuracy" for
+    the asked test accuracy)."""
     found = [
         m
         for m in _VALUE.finditer(without_enumerators(sentence))
@@ -260,7 +340,11 @@ def _distance(sentence: str, target: frozenset[str], *, absolute: bool = False) 
     # Plural or singular, the measure is the same word, also where the stemmer keeps the "s"
     # ("How many GPUs ..." and "on 8 GPU nodes"), as in the extractive sentence choice.
     target = singular(target)
-    marks = [i for i, w in enumerate(words) if measure_terms(w) & target]
+    marks = [
+        i
+        for i, w in enumerate(words)
+        if measure_terms(w) & target and not (asked and _qualified_otherwise(words, i, asked))
+    ]
     if not marks:
         return GAP_WORDS
     # A value measures the words of its own clause: in "achieves 2.3% higher accuracy while
@@ -306,7 +390,7 @@ def decide(
     if p >= cut:
         return Answerability(True, p, cut, values)
     cause = _strongest_pull(model, values)
-    return Answerability(False, p, cut, values, _reason(plan, cause), cause=cause)
+    return Answerability(False, p, cut, values, _reason(plan, cause, evidence), cause=cause)
 
 
 #: A follow-up whose papers the conversation already fixed ("what did *they* evaluate on?") is
@@ -341,7 +425,7 @@ def relevance_gate(
         # is about have none anywhere near the words naming it: whatever number we quoted would
         # be another measure's. Only when the plan read those words: "How long does X take?"
         # names none, and the abstract may say "less than a second".
-        return _abstain(calibrated, "value_gap", plan)
+        return _abstain(calibrated, "value_gap", plan, evidence)
     if plan is not None and plan.kind == "followup" and plan.focus:
         min_relevance *= FOLLOWUP_RELAXATION
     if evidence.best_relevance >= min_relevance:
@@ -372,17 +456,43 @@ def after_answer_stage(decided: Answerability, cause: str, plan: Plan) -> Answer
     return replace(decided, answerable=False, reason=_reason(plan, cause), cause=cause, rule="answer")
 
 
-def _abstain(calibrated: Answerability, cause: str, plan: Plan | None) -> Answerability:
+def _abstain(
+    calibrated: Answerability, cause: str, plan: Plan | None, evidence: Evidence | None = None
+) -> Answerability:
     """``calibrated`` turned into an abstention by the relevance rule, for ``cause``."""
-    why = _reason(plan, cause) if plan is not None else REASONS[cause]
+    why = _reason(plan, cause, evidence) if plan is not None else REASONS[cause]
     return replace(calibrated, answerable=False, reason=why, cause=cause, rule="relevance")
 
 
-def _value_reason(plan: Plan) -> str:
-    """ "the papers found do not report the GPU hours in their abstracts"."""
+def _value_reason(plan: Plan, evidence: Evidence | None = None) -> str:
+    """ "the papers found do not report the GPU hours in their abstracts"; "... the accuracy for
+    tiny imagenet ..." when the paper the question is about never names a condition it asks the
+    value under (:func:`conditions`)."""
     phrase = quantity_phrase(plan.question) if plan.quantity else ""
     target = f"the {phrase}" if phrase else ("the asked number" if plan.quantity else "the asked names")
+    unmet = _unmet_conditions(plan, evidence) if evidence is not None else []
+    # "the ImageNet top-1 accuracy" already says ImageNet.
+    unmet = [name for name in unmet if not names_found({name}, phrase)]
+    if unmet:
+        target += " for " + ", ".join(_as_written(name, plan.question) for name in unmet)
     return REASONS["value_gap"].format(target=target)
+
+
+def _absent_names(plan: Plan, evidence: Evidence) -> list[str]:
+    """The question's method names (``plan.names``) that no paper found mentions."""
+    found = " ".join(f"{e.title} {e.abstract}" for e in evidence.items)
+    return sorted(set(plan.names) - names_found(plan.names, found))
+
+
+def _unmet_conditions(plan: Plan, evidence: Evidence) -> list[str]:
+    """The conditions of the question (:func:`conditions`) that the subject paper naming the
+    most of them does not name."""
+    named = conditions(plan, evidence)
+    if not named:
+        return []
+    papers = subjects(plan, evidence)
+    missing = [sorted(named - names_found(named, f"{e.title} {e.abstract}")) for e in papers]
+    return min(missing, key=len, default=[])
 
 
 def _strongest_pull(model: AbstentionModel, values: dict[str, float]) -> str:
@@ -393,15 +503,21 @@ def _strongest_pull(model: AbstentionModel, values: dict[str, float]) -> str:
     return worst if worst in REASONS else "best_relevance"
 
 
-def _reason(plan: Plan, cause: str) -> str:
-    """``cause`` (a key of :data:`REASONS`) in words, filled in from ``plan``."""
+def _reason(plan: Plan, cause: str, evidence: Evidence | None = None) -> str:
+    """``cause`` (a key of :data:`REASONS`) in words, filled in from ``plan`` (and, for a value
+    gap, the papers in ``evidence`` the question is about)."""
     if cause == "value_gap":
-        return _value_reason(plan)
-    names = ", ".join(_as_written(name, plan.question) for name in plan.names) or "it"
+        return _value_reason(plan, evidence)
+    absent = _absent_names(plan, evidence) if evidence is not None else []
+    names = ", ".join(_as_written(name, plan.question) for name in absent or plan.names) or "it"
     return REASONS[cause].format(names=names)
 
 
 def _as_written(name: str, question: str) -> str:
-    """A (lower-cased) plan name as the question writes it ("alphafold" → "AlphaFold")."""
-    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.IGNORECASE)
-    return found.group(0) if found else name
+    """A (lower-cased) plan name as the question writes it ("alphafold" → "AlphaFold",
+    "tiny-imagenet" → "tiny imagenet")."""
+    for form in (name, name.replace("-", " ")):
+        found = re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", question, re.IGNORECASE)
+        if found:
+            return found.group(0)
+    return name

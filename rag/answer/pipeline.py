@@ -204,6 +204,14 @@ class AnswerPipeline:
                 return full
         return correct_spelling(question, self.index.lexical.doc_freq, self._occurs, names_only=names_only)
 
+    def reads_as_english(self, question: str) -> bool:
+        """Whether ``question`` is English, also where it has more typos than words but reads as
+        English once corrected (:meth:`correct`): such a question is not for the model to
+        translate ("wats the latncy n energy per inferenc ..." is no foreign language)."""
+        if is_english_text(question, self.known_word):
+            return True
+        return has_english_frame(question) and is_english_text(self.correct(question).text, self.known_word)
+
     def known_word(self, word: str) -> bool:
         """Whether some indexed chunk contains ``word`` (its stem)."""
         return chunk_count(word, self.index.lexical.doc_freq) > 0
@@ -461,7 +469,7 @@ class AnswerPipeline:
         # extractive mode makes no model call)
         english: str | None = None
         translated_in = 0.0
-        if requested == "llm" and cfg.translate_questions and not is_english_text(question, self.known_word):
+        if requested == "llm" and cfg.translate_questions and not self.reads_as_english(question):
             yield StatusEvent("translating the question")
             clock = time.perf_counter()
             english = self.translate(question)

@@ -170,6 +170,8 @@ _COUNTED_WORDS = frozenset(
     | {"version", "epoch", "round", "level", "order", "rank", "head", "block", "bit", "bits"}
 )
 
+_COUNTED = re.compile(r"([a-z]+)\d+")
+
 #: "AlphaZero-like", "BERT-style", "Transformer-inspired": the name describes something else by
 #: resemblance; the text is not about that method (the corpus need not mention it).
 _RESEMBLANCE = frozenset({"like", "style", "styled", "esque", "inspired", "type", "alike"})
@@ -185,6 +187,9 @@ def method_names(text: str) -> set[str]:
         if found.rsplit("-", 1)[-1].lower() in _RESEMBLANCE and "-" in found:
             continue
         if "^" in found and found[0].islower():  # "n^2", "d^4": a power, not a name
+            continue
+        counted = _COUNTED.fullmatch(found.lower())
+        if counted and counted.group(1) in _COUNTED_WORDS:  # "top1", "INT8": "top-1", "int-8"
             continue
         if _LOWER_NAME_NUMBER.fullmatch(found) and found.split("-")[0] not in _COUNTED_WORDS:
             # "resnet-152", "cifar-100" typed in lower case: the name as "resnet152" is.
@@ -229,6 +234,22 @@ def item_names(sentence: str, known: str = "") -> set[str]:
 
 
 _PLURAL_ACRONYM = re.compile(r"\b[A-Z]{2,}s\b")
+
+
+def names_typed(text: str, names: set[str]) -> set[str]:
+    """Which of the (lower-cased) ``names`` ``text`` writes as whole words in any case, its hyphens
+    also as spaces or left out: users type "tiny imagenet" for "Tiny-ImageNet", "resnet50" for
+    "ResNet-50". A name that is one English word ("Transformer") is not looked for."""
+    lowered = text.lower()
+    found = set()
+    for name in names:
+        if "-" not in name and is_english(name):
+            continue
+        for form in {name, name.replace("-", " "), name.replace("-", "")}:
+            if re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", lowered):
+                found.add(name)
+                break
+    return found
 
 
 _DIGITS = re.compile(r"\d+")
@@ -306,12 +327,20 @@ def names_found(names: set[str] | tuple[str, ...], evidence: str) -> set[str]:
         for form in _name_forms(name)
         # "Spikformer-V2" is also written "Spikformer V2"; "ResNet50" and "top1" are "ResNet-50"
         # and "top-1" without the hyphen.
-        if form in haystack
-        or form.replace("-", " ") in haystack
-        or form.replace("-", "") in unhyphenated
+        if _contains(haystack, form)
+        or _contains(haystack, form.replace("-", " "))
+        or _contains(unhyphenated, form.replace("-", ""))
         or _close(form, words)
         or any(word in haystack for word in GENERIC_NAMES.get(form, ()))
     }
+
+
+def _contains(text: str, form: str) -> bool:
+    """``form`` occurs in ``text``; a form ending in a number not as the start of a longer number
+    ("CIFAR-10" is not in "CIFAR-100", "ResNet-5" not in "ResNet-50")."""
+    if not form[-1:].isdigit():
+        return form in text
+    return re.search(rf"{re.escape(form)}(?!\d)", text) is not None
 
 
 _WORD_PART = re.compile(r"[^\W\d_]{4,}")

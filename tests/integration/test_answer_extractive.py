@@ -63,6 +63,18 @@ def test_a_question_the_search_cannot_read_says_so(full_assistant: Assistant) ->
     assert "Ask it in English" in answer.text and "corpus does not answer" not in answer.text
 
 
+def test_english_with_more_typos_than_words_is_not_sent_for_translation(full_assistant: Assistant) -> None:
+    # In llm mode a question in another language is first translated by the model; English
+    # that reads as English once its typos are corrected is not (the model would only garble it).
+    pipeline = full_assistant.pipeline
+    typos = "wats the latncy n energy per inferenc 4 tht 2-bit quantisd mlp intrusion detectr on CAN bus thx"
+    assert pipeline.reads_as_english(typos)
+    assert pipeline.reads_as_english("What BLEU score does ByteNet reach?")
+    assert not pipeline.reads_as_english(
+        "Quel score BLEU obtient ByteNet sur la traduction anglais-allemand ?"
+    )
+
+
 def test_a_real_answer_exports_its_references(full_assistant: Assistant) -> None:
     import bibtexparser
 

@@ -185,6 +185,23 @@ def test_a_different_number_is_a_different_variant_not_a_typo() -> None:
     text = "CNN-JEPA reaches 73.3% on ImageNet-100; MiniCache is tested on LLaMA-2-7B and LLaMA-3."
     assert names_found(("imagenet-1k", "llama-3-70b"), text) == set()
     assert names_found(("imagenet-100", "llama-2-7b"), text) == {"imagenet-100", "llama-2-7b"}
+    # A number's first digits are not that number: "CIFAR-10" is not in "CIFAR-100".
+    text = "We test on CIFAR100 and ImageNet1000 with ResNet-50."
+    assert names_found(("cifar-10", "imagenet-100", "resnet-5"), text) == set()
+    assert names_found(("cifar-100", "imagenet1000", "resnet50"), text) == {
+        "cifar-100",
+        "imagenet1000",
+        "resnet50",
+    }
+
+
+def test_names_typed_in_lower_case() -> None:
+    from rag.answer.terms import names_typed
+
+    known = {"tiny-imagenet", "resnet-50", "transformer", "cifar-100"}
+    assert names_typed("acc on tiny imagenet with resnet50?", known) == {"tiny-imagenet", "resnet-50"}
+    # One English word is no name to look for; a longer number is another name.
+    assert names_typed("a transformer on cifar-1000", known) == set()
 
 
 def test_a_word_the_name_only_adds_letters_to_is_not_a_slip() -> None:
