@@ -129,8 +129,7 @@ def _names_its_contribution(claim: str, item: EvidenceItem) -> bool:
     if not match:
         return False
     name = match.group("name")
-    lead = item.title.split(":")[0].strip() if ":" in item.title else ""
-    return name == lead or introduces(name, f"{item.title}. {item.abstract}")
+    return name == item.title_lead or introduces(name, f"{item.title}. {item.abstract}")
 
 
 def _jointly(

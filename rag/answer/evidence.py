@@ -39,6 +39,12 @@ class EvidenceItem:
         return self.result.paper_id
 
     @property
+    def title_lead(self) -> str:
+        """The name a title leads with ("GNNPipe" of "GNNPipe: Scaling Deep GNN Training ..."),
+        "" when the title has none."""
+        return self.title.split(":")[0].strip() if ":" in self.title else ""
+
+    @property
     def best_relevance(self) -> float:
         """Relevance of the paper's best sentence to the question."""
         return max(self.relevance, default=0.0)

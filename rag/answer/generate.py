@@ -178,8 +178,7 @@ def contribution_names(item: EvidenceItem) -> str:
     """Where a paper names its own contribution: its title's lead ("GNNPipe: Scaling ...") and
     the names it says it introduces ("we propose LayerNorm Scaling"), not the ones it only uses
     ("Pre-LN", "LLMs")."""
-    lead = item.title.split(":")[0] if ":" in item.title else ""
-    return " ".join([lead, *(n for s in item.sentences for n in _NAMING.findall(s))])
+    return " ".join([item.title_lead, *(n for s in item.sentences for n in _NAMING.findall(s))])
 
 
 def _introduces_asked(item: EvidenceItem, question: str) -> int | None:

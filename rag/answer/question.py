@@ -98,6 +98,15 @@ _TARGET_AFTER_COPULA = re.compile(
     r"(?:[?,;]|$|\s(?:between|of|in|on|at|for|with|from|than|over|across|compared|when|if)\b)",
     re.IGNORECASE,
 )
+# "What is the measured water abundance in Saturn's atmosphere?": with no verb closing the
+# phrase for ``_TARGET``, the measure runs from "what is the" to the first word saying what or
+# where it is measured.
+_TARGET_AFTER_WHAT_IS = re.compile(
+    r"\bwhat(?:'s| is| was| are| were)\s+(?:(?:the|its|their|this|that)\s+)?(?P<target>[^?,;]+?)\s*"
+    r"(?:[?,;]|$|\s(?:of|in|on|at|for|with|from|between|by|under|across|when|if|reported|achieved"
+    r"|obtained|measured|reached)\b)",
+    re.IGNORECASE,
+)
 # "Quantas GPUs foram usadas ...", "Wie viele FLOPs ...", "How many GPUs?": a name right after the
 # word asking a number is what is counted, where no English verb closes the phrase for ``_TARGET``.
 _TARGET_AFTER_HOW_MUCH = re.compile(
@@ -116,7 +125,12 @@ _MEASURE_HEADS = content_terms(
     "speed-up overhead error accuracy loss cost latency footprint"
 )
 _WORDS = re.compile(r"[^\W\d_][\w-]*")
-_GENERIC_TARGETS = frozenset({"score", "number", "valu", "result", "perform", "amount", "size"})
+_GENERIC_TARGETS = frozenset(
+    {"score", "number", "valu", "result", "perform", "amount", "size"}
+) | content_terms(
+    # "the actual numbers", "the exact reported accuracy": words vouching for a value name no measure.
+    "actual exact exactly precise reported measured obtained achieved final"
+)
 
 
 def _measure_phrase(question: str) -> tuple[str, bool]:
@@ -133,6 +147,10 @@ def _measure_phrase(question: str) -> tuple[str, bool]:
     match = _TARGET_AFTER_HOW_MUCH.search(question)
     if match:
         return match.group("target"), copula is None
+    match = _TARGET_AFTER_WHAT_IS.search(question)
+    # "What is the number of parameters ...": a generic head says nothing; the noun after it does.
+    if match and content_terms(match.group("target")) - _GENERIC_TARGETS and is_english_text(question):
+        return match.group("target").strip(), False
     # In another language the one measure noun English shares ("che errore di test ... e che
     # perplexity ...") may be one of several asked: there it says nothing of what is asked.
     match = _MEASURE_NOUN.search(question) if is_english_text(question) else None

@@ -369,6 +369,17 @@ def test_a_measure_phrase_ends_with_its_question() -> None:
     assert target == {"top1", "accuraci"}
 
 
+def test_the_measure_after_what_is_the() -> None:
+    from rag.answer.question import quantity_phrase, quantity_target
+
+    # No verb closes the phrase: it ends where what or where it is measured begins.
+    q = "According to the radiative-zones paper, what is the measured water abundance in Saturn's atmosphere?"
+    assert quantity_phrase(q) == "measured water abundance"
+    assert quantity_target("What is the top-1 accuracy of VanillaNet-13 on ImageNet?") == {"top1", "accuraci"}
+    # A generic head ("the number of ...") leaves the measure to its noun.
+    assert quantity_phrase("What is the number of parameters of SimpleNet?") == "number of parameters"
+
+
 def test_a_names_number_is_one_word_with_or_without_hyphen() -> None:
     assert content_terms("On smaller ResNet-18, top-1 rises") >= {"resnet18", "top1"}
     assert content_terms("what does resnet18 reach in top1") >= {"resnet18", "top1"}
