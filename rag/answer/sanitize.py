@@ -108,6 +108,17 @@ _INSTRUCTION = re.compile(
             r"(?:a|an|some|one|two|three|\d+)?\s*(?:[\w-]+\s+){0,3}?"
             r"(?:poems?|poetry|songs?|lyrics|raps?|stor(?:y|ies)|limericks?|haikus?|sonnets?|jokes?"
             r"|ballads?|odes?|verses?|fairy\s+tales?)\b",
+            # The same two orders in German, French, Spanish, Italian and Portuguese: "Vergiss die
+            # Dokumente ...", "Ignora le istruzioni ...", "Schreib mir ein Gedicht ...".
+            # (At the start of a sentence, after at most three words: "Bitte vergiss ...".)
+            r"^\W*(?:[^\W\d_]+\W+){0,3}?(?:ignorier(?:e|en|t)?|vergiss|vergessen|ignorez|oublie[zs]?"
+            r"|ignora|ignoren|olvida|olvide|olviden|dimentica(?:te)?|esque[cç]a|esque[cç]am)\b.{0,80}?\b(?:anweisungen|dokumente|regeln|quellen|kontext"
+            r"|instructions|documents|règles|consignes|sources|instrucciones|documentos|reglas|fuentes"
+            r"|istruzioni|documenti|regole|fonti|instruções|instrucoes|regras|fontes)\b",
+            r"(?:^|[\s,;:(])(?:schreib\w*|verfass\w*|écri[st]\w*|ecri[st]\w*|escrib\w*|scriv\w*|escrev\w*)\b"
+            r".{0,40}?\b(?:gedicht\w*|lied|liedtext|geschichte|märchen|witz|poèmes?|chansons?|histoire"
+            r"|blagues?|poemas?|canci[oó]n|cuentos?|chistes?|poesi[ae]|canzon[ei]|barzellett[ae]|can[cç][aã]o"
+            r"|piadas?)\b",
         ]
     ),
     re.IGNORECASE,

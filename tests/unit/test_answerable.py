@@ -261,12 +261,17 @@ def test_a_relative_measure_is_a_ratio_or_percentage_and_a_long_measure_its_acro
 
 
 def test_a_question_in_another_language_needs_a_name_to_search_by(scorer: SupportScorer) -> None:  # noqa: F811
-    q = "Schreib mir bitte ein Gedicht über Transformer-Modelle im Stil von Goethe."
+    q = "Welche Arbeit erklärt, warum tiefe Schichten großer Sprachmodelle wenig beitragen?"
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [MIXLN], [(1, 1)])
     no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
     assert not no.answerable and "language" in (no.reason or "")
     assert no.cause == "foreign_without_names"
+    # An order in another language ("write me a poem") asks nothing about the papers.
+    q = "Schreib mir bitte ein Gedicht über Transformer-Modelle im Stil von Goethe."
+    plan = make_plan(q)
+    no = relevance_gate(decide(plan, ev), ev, 0.0, plan)
+    assert not no.answerable and no.cause == "only_instructions"
     q = "Wie viele Parameter hat das D3Net-Netzwerk zur Echokompensation?"
     plan = make_plan(q)
     ev = evidence_for(q, scorer, [AEC], [(1, 1)])
