@@ -359,13 +359,11 @@ def _distance(
 
 def features(plan: Plan, evidence: Evidence) -> dict[str, float]:
     """The decision's inputs (see the module docstring), each in [0, 1]."""
-    items = evidence.items
     # Retrieval's first hit (a follow-up's remembered papers come first but were not retrieved).
     top = next((r for r in evidence.results if r.chunks), None)
     dense = max((c.dense_score or 0.0 for c in top.chunks), default=0.0) if top else 0.0
     agree = bool(top and top.dense_rank == 1 and top.lexical_rank == 1)
-    text = " ".join(f"{e.title} {e.abstract}" for e in items)
-    missing = set(plan.names) - names_found(plan.names, text)
+    missing = _absent_names(plan, evidence)
     return {
         "best_relevance": evidence.best_relevance,
         "dense_top": max(0.0, min(1.0, dense)),
